@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* The subcommands of the vessel binary. Each returns the process exit status. */
+#ifndef VESSEL_CLI_CLI_H
+#define VESSEL_CLI_CLI_H
+
+/* Exit statuses of 'vessel run'. */
+#define EXIT_GUEST_POWEROFF 0 /* the guest powered the machine off */
+#define EXIT_FAILURE_VMM    1 /* bad input or a failure of the VMM */
+#define EXIT_USAGE	    2 /* unknown flag or missing argument */
+#define EXIT_GUEST_REBOOT   3 /* the guest asked for a reboot */
+#define EXIT_GUEST_FAILED   4 /* the guest reported failure (test device 'fail' code) */
+
+int cmd_run(int argc, char **argv);
+int cmd_disk(int argc, char **argv);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* vessel: one binary, subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: vessel <command> [options]\n"
+	      "\n"
+	      "commands:\n"
+	      "  run          boot a RISC-V virtual machine (see 'vessel run --help')\n"
+	      "  disk create  create a disk image (qcow2 or raw)\n"
+	      "  disk info    show a disk image's format, size and backing chain\n"
+	      "\n"
+	      "options:\n"
+	      "  -h, --help     show this help\n"
+	      "  -V, --version  show the version\n",
+	      f);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+		printf("vessel %s\n", VESSEL_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "disk"))
+		return cmd_disk(argc - 1, argv + 1);
+	fprintf(stderr, "vessel: unknown command '%s' (try 'vessel --help')\n", cmd);
+	return EXIT_USAGE;
+}
