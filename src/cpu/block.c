@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+#include "cpu/block.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cpu/decode.h"
+#include "cpu/mmu.h"
+
+const void *const *cpu_op_labels;
+
+/* Operations whose rd names a floating-point register (so x0 needs no sink). */
+static bool writes_fpr(enum cpu_op op)
+{
+	switch (op) {
+	case OP_FLW:
+	case OP_FLD:
+	case OP_FMADD_S:
+	case OP_FMSUB_S:
+	case OP_FNMSUB_S:
+	case OP_FNMADD_S:
+	case OP_FADD_S:
+	case OP_FSUB_S:
+	case OP_FMUL_S:
+	case OP_FDIV_S:
+	case OP_FSQRT_S:
+	case OP_FSGNJ_S:
+	case OP_FSGNJN_S:
+	case OP_FSGNJX_S:
+	case OP_FMIN_S:
+	case OP_FMAX_S:
+	case OP_FCVT_S_W:
+	case OP_FCVT_S_WU:
+	case OP_FCVT_S_L:
+	case OP_FCVT_S_LU:
+	case OP_FMV_W_X:
+	case OP_FMADD_D:
+	case OP_FMSUB_D:
+	case OP_FNMSUB_D:
+	case OP_FNMADD_D:
+	case OP_FADD_D:
+	case OP_FSUB_D:
+	case OP_FMUL_D:
+	case OP_FDIV_D:
+	case OP_FSQRT_D:
+	case OP_FSGNJ_D:
+	case OP_FSGNJN_D:
+	case OP_FSGNJX_D:
+	case OP_FMIN_D:
+	case OP_FMAX_D:
+	case OP_FCVT_S_D:
+	case OP_FCVT_D_S:
+	case OP_FCVT_D_W:
+	case OP_FCVT_D_WU:
+	case OP_FCVT_D_L:
+	case OP_FCVT_D_LU:
+	case OP_FMV_D_X:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int block_cache_init(struct hart *h, size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	h->code_buf = p;
+	h->code_size = bytes;
+	h->code_used = 0;
+	h->scratch_block = calloc(1, sizeof(struct block) + 2 * sizeof(struct insn));
+	if (!h->scratch_block)
+		return -ENOMEM;
+	memset(h->block_hash, 0, sizeof(h->block_hash));
+	return 0;
+}
+
+void block_cache_destroy(struct hart *h)
+{
+	if (h->code_buf)
+		munmap(h->code_buf, h->code_size);
+	free(h->scratch_block);
+	h->code_buf = NULL;
+	h->scratch_block = NULL;
+}
+
+void block_cache_flush(struct hart *h)
+{
+	memset(h->block_hash, 0, sizeof(h->block_hash));
+	h->code_used = 0;
+	hart_bump_epoch(h);
+}
+
+static unsigned hash_pa(uint64_t pa)
+{
+	return (unsigned)((pa >> 1) ^ (pa >> 15)) & (BLOCK_HASH_SIZE - 1);
+}
+
+static void fill_insn(struct insn *in, const struct decoded *d, unsigned pc_off)
+{
+	in->op = cpu_op_labels[d->op];
+	in->imm = d->imm;
+	in->rd = (d->rd == 0 && !writes_fpr(d->op)) ? 32 : d->rd;
+	in->rs1 = d->rs1;
+	in->rs2 = d->rs2;
+	in->rs3 = d->rs3;
+	in->rm = d->rm;
+	in->len = d->len;
+	in->pc_off = (uint16_t)pc_off;
+}
+
+static void fill_end(struct insn *in, unsigned pc_off)
+{
+	memset(in, 0, sizeof(*in));
+	in->op = cpu_op_labels[OP_END];
+	in->pc_off = (uint16_t)pc_off;
+	in->rd = 32;
+}
+
+static uint16_t read16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* A 32-bit instruction whose halves lie in two pages: decoded on every execution. */
+static struct block *build_straddling(struct hart *h, uint64_t vpc, const uint8_t *page)
+{
+	const uint8_t *next;
+	uint64_t pa2;
+	if (mem_fetch_page(h, vpc + 2, &next, &pa2))
+		return NULL;
+	uint32_t raw = read16(page + 0xffe) | (uint32_t)read16(next) << 16;
+	struct decoded d;
+	decode_insn(raw, &d);
+	struct block *b = h->scratch_block;
+	b->paddr = 0;
+	b->ninsn = 1;
+	b->size = 4;
+	fill_insn(&b->insn[0], &d, 0);
+	fill_end(&b->insn[1], 4);
+	return b;
+}
+
+static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page)
+{
+	struct insn tmp[BLOCK_MAX_INSNS + 1];
+	unsigned start = pa & 0xfff, pos = start, n = 0;
+	while (n < BLOCK_MAX_INSNS && pos + 2 <= 4096) {
+		uint32_t raw = read16(page + pos);
+		unsigned len = insn_length((uint16_t)raw);
+		if (pos + len > 4096)
+			break;
+		if (len == 4)
+			raw |= (uint32_t)read16(page + pos + 2) << 16;
+		struct decoded d;
+		decode_insn(raw, &d);
+		fill_insn(&tmp[n++], &d, pos - start);
+		pos += len;
+		if (d.ends_block)
+			break;
+	}
+	fill_end(&tmp[n], pos - start);
+
+	size_t bytes = sizeof(struct block) + (n + 1) * sizeof(struct insn);
+	bytes = (bytes + 15) & ~(size_t)15;
+	if (h->code_used + bytes > h->code_size)
+		block_cache_flush(h);
+	struct block *b = (struct block *)(h->code_buf + h->code_used);
+	h->code_used += bytes;
+	b->paddr = pa;
+	b->ninsn = n;
+	b->size = pos - start;
+	memcpy(b->insn, tmp, (n + 1) * sizeof(struct insn));
+	unsigned hidx = hash_pa(pa);
+	b->next = h->block_hash[hidx];
+	h->block_hash[hidx] = b;
+	return b;
+}
+
+struct block *block_lookup(struct hart *h, uint64_t vpc)
+{
+	const uint8_t *page;
+	uint64_t pa;
+	if (mem_fetch_page(h, vpc, &page, &pa))
+		return NULL;
+	unsigned off = pa & 0xfff;
+	if (off == 0xffe && insn_length(read16(page + off)) == 4)
+		return build_straddling(h, vpc, page);
+
+	struct block *b;
+	for (b = h->block_hash[hash_pa(pa)]; b; b = b->next)
+		if (b->paddr == pa)
+			break;
+	if (!b)
+		b = build(h, pa, page);
+	struct jc_entry *e = &h->jc[(vpc >> 1) & (JC_SIZE - 1)];
+	e->vpc = vpc;
+	e->key = h->jc_key;
+	e->blk = b;
+	return b;
+}

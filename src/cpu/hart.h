@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One RV64GC hart: architectural state (a plain struct that can be saved)
+ * and the interpreter's caches (TLBs, decoded blocks), which are derived
+ * state and are simply dropped on restore.
+ */
+#ifndef VESSEL_CPU_HART_H
+#define VESSEL_CPU_HART_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+
+/* Privilege levels. */
+#define PRV_U 0
+#define PRV_S 1
+#define PRV_M 3
+
+/* mstatus fields. */
+#define MSTATUS_SIE	  (1ull << 1)
+#define MSTATUS_MIE	  (1ull << 3)
+#define MSTATUS_SPIE	  (1ull << 5)
+#define MSTATUS_MPIE	  (1ull << 7)
+#define MSTATUS_SPP	  (1ull << 8)
+#define MSTATUS_MPP	  (3ull << 11)
+#define MSTATUS_FS	  (3ull << 13)
+#define MSTATUS_MPRV	  (1ull << 17)
+#define MSTATUS_SUM	  (1ull << 18)
+#define MSTATUS_MXR	  (1ull << 19)
+#define MSTATUS_TVM	  (1ull << 20)
+#define MSTATUS_TW	  (1ull << 21)
+#define MSTATUS_TSR	  (1ull << 22)
+#define MSTATUS_UXL	  (3ull << 32)
+#define MSTATUS_SXL	  (3ull << 34)
+#define MSTATUS_SD	  (1ull << 63)
+#define MSTATUS_MPP_SHIFT 11
+
+/* Exception causes. */
+#define CAUSE_MISALIGNED_FETCH 0
+#define CAUSE_FETCH_ACCESS     1
+#define CAUSE_ILLEGAL_INSN     2
+#define CAUSE_BREAKPOINT       3
+#define CAUSE_MISALIGNED_LOAD  4
+#define CAUSE_LOAD_ACCESS      5
+#define CAUSE_MISALIGNED_STORE 6
+#define CAUSE_STORE_ACCESS     7
+#define CAUSE_ECALL_U	       8
+#define CAUSE_ECALL_S	       9
+#define CAUSE_ECALL_M	       11
+#define CAUSE_FETCH_PAGE_FAULT 12
+#define CAUSE_LOAD_PAGE_FAULT  13
+#define CAUSE_STORE_PAGE_FAULT 15
+#define CAUSE_INTERRUPT	       (1ull << 63)
+
+/* Interrupt numbers (bit positions in mip/mie). */
+#define IRQ_S_SOFT  1
+#define IRQ_M_SOFT  3
+#define IRQ_S_TIMER 5
+#define IRQ_M_TIMER 7
+#define IRQ_S_EXT   9
+#define IRQ_M_EXT   11
+
+/* Not an interrupt: asks the hart to leave its loop (stop request). */
+#define PENDING_STOP (1ull << 63)
+
+/* menvcfg.STCE: Sstc's stimecmp is enabled for S-mode. */
+#define MENVCFG_STCE (1ull << 63)
+
+/* Memory access kinds, for translation and fault causes. */
+enum access {
+	ACC_LOAD = 0,
+	ACC_STORE = 1,
+	ACC_FETCH = 2,
+};
+
+/* ---- Pre-decoded instructions and blocks ---------------------------------- */
+
+struct insn {
+	const void *op; /* handler address in the interpreter */
+	int32_t imm;
+	uint8_t rd, rs1, rs2, rs3; /* rd == 0 is redirected to a sink register */
+	uint16_t pc_off;	   /* byte offset of this instruction in its block */
+	uint8_t len;		   /* 2 or 4 */
+	uint8_t rm;		   /* FP rounding mode field; CSR number high bits live in imm */
+};
+
+struct block {
+	uint64_t paddr;	    /* guest-physical address of the first instruction */
+	struct block *next; /* hash chain */
+	uint32_t ninsn;	    /* instructions, not counting the END terminator */
+	uint32_t size;	    /* bytes of guest code covered */
+	struct insn insn[]; /* ninsn + 1 entries */
+};
+
+#define BLOCK_MAX_INSNS 64
+
+/* ---- Software TLB ---------------------------------------------------------- */
+
+#define TLB_SIZE 256
+
+struct tlb_entry {
+	uint64_t tag;	  /* virtual page address, or TLB_INVALID */
+	uintptr_t addend; /* host address = addend + virtual address */
+};
+#define TLB_INVALID (~0ull)
+
+/* One set per translation context: U, S with SUM=0, S with SUM=1, M. */
+enum tlb_ctx { TLBC_U, TLBC_S, TLBC_S_SUM, TLBC_M, TLBC_COUNT };
+
+struct tlb_set {
+	struct tlb_entry r[TLB_SIZE], w[TLB_SIZE], x[TLB_SIZE];
+};
+
+/* Jump cache: virtual pc -> decoded block, tagged by mode and flush epoch. */
+#define JC_SIZE 4096
+struct jc_entry {
+	uint64_t vpc;
+	uint64_t key;
+	struct block *blk;
+};
+
+#define BLOCK_HASH_SIZE 16384
+
+/* ---- The hart --------------------------------------------------------------- */
+
+struct hart {
+	/* Architectural state. */
+	uint64_t x[33]; /* x[32] receives writes to x0 */
+	uint64_t f[32];
+	uint64_t pc;
+	unsigned priv;
+	uint32_t fflags;
+	uint32_t frm;
+
+	uint64_t mstatus, misa, medeleg, mideleg, mie, mtvec, mscratch, mepc, mcause, mtval;
+	uint64_t mcounteren, mcountinhibit, menvcfg;
+	uint64_t stvec, sscratch, sepc, scause, stval, satp, scounteren, senvcfg;
+	uint64_t stimecmp;
+	_Atomic uint64_t mtimecmp;
+	uint64_t pmpcfg[2], pmpaddr[16];
+	uint64_t mhartid;
+	uint64_t instret;
+
+	/* mip, written by other threads (interrupt controllers), plus PENDING_STOP. */
+	_Atomic uint64_t pending;
+
+	/* LR/SC reservation (physical address and the value loaded). */
+	bool resv_valid;
+	uint64_t resv_addr, resv_val;
+
+	/* The exception a slow path reported (see mmu.h). */
+	uint64_t exc_cause, exc_tval;
+
+	/* Derived state, recomputed when its inputs change. */
+	uint64_t take_mask;   /* pending bits that trap now, plus PENDING_STOP */
+	struct tlb_set *dtlb; /* data accesses in the current effective mode */
+	struct tlb_set *itlb; /* fetches in the current mode */
+	bool tlb_has_superpages;
+	uint64_t jc_key;
+	uint64_t jc_epoch;
+	uint64_t next_timer_check; /* instret at which to look at the clock */
+
+	/* Environment. */
+	struct guest_mem *mem;
+	const struct bus *bus;
+	const struct timebase *tb;
+
+	/* wfi sleeping. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+
+	/* Caches. */
+	struct tlb_set tlb[TLBC_COUNT];
+	struct jc_entry jc[JC_SIZE];
+	struct block *block_hash[BLOCK_HASH_SIZE];
+	uint8_t *code_buf; /* arena for decoded blocks */
+	size_t code_size, code_used;
+	struct block *scratch_block; /* for an instruction that straddles two pages */
+};
+
+/* Invalidate the jump cache (translations or decoded code changed). */
+static inline void hart_bump_epoch(struct hart *h)
+{
+	h->jc_epoch++;
+	h->jc_key = h->jc_epoch << 2 | h->priv;
+}
+
+#endif
