@@ -1,11 +1,212 @@
 /* SPDX-License-Identifier: MIT */
+/* vessel run: boot a virt machine from the command line. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "cli/console.h"
+#include "machine/virt.h"
+#include "util/log.h"
+
+#define RUN_DEFAULT_FIRMWARE "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+#define RUN_DEFAULT_APPEND   "console=ttyS0"
+#define RUN_DEFAULT_MEMORY   (512ull << 20)
+
+static void run_usage(FILE *f)
+{
+	fputs("usage: vessel run [options]\n"
+	      "\n"
+	      "Boot a RISC-V virt machine (QEMU-compatible) with its console on stdin/stdout.\n"
+	      "\n"
+	      "options:\n"
+	      "  --kernel FILE     kernel (Linux Image, u-boot.bin or ELF), loaded at 0x80200000\n"
+	      "  --initrd FILE     initial ramdisk\n"
+	      "  --append ARGS     kernel command line (default \"" RUN_DEFAULT_APPEND "\")\n"
+	      "  --firmware FILE   M-mode firmware, ELF or flat binary, at 0x80000000\n"
+	      "                    (default " RUN_DEFAULT_FIRMWARE ")\n"
+	      "  --memory SIZE     guest RAM, 16M to 64G; K, M, G suffixes, plain number = MiB\n"
+	      "                    (default 512M)\n"
+	      "  --cpus N          number of harts, 1 to 8 (default 1)\n"
+	      "  --dtb-out FILE    also write the generated device tree to FILE\n"
+	      "  -h, --help        show this help\n"
+	      "\n"
+	      "On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n"
+	      "\n"
+	      "exit status: 0 guest powered off, 1 error, 2 usage error, 3 guest asked for a\n"
+	      "reboot, 4 guest reported failure, 5 user quit (Ctrl-A x, SIGINT, SIGTERM)\n",
+	      f);
+}
+
+/* "512M", "1G", "65536K", "256" (MiB, as QEMU's -m); 0 on garbage or overflow. */
+static uint64_t run_parse_size(const char *s)
+{
+	if (!s[0] || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return 0;
+	unsigned shift;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case '\0':
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	default:
+		return 0;
+	}
+	if (*end && end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
+		return 0;
+	if (v > (UINT64_MAX >> shift))
+		return 0;
+	return v << shift;
+}
+
+static int run_parse_cpus(const char *s, unsigned *n)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || s[0] == '+' || v < 1 || v > VIRT_MAX_HARTS)
+		return -1;
+	*n = (unsigned)v;
+	return 0;
+}
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_FIRMWARE, OPT_MEMORY, OPT_CPUS, OPT_DTB_OUT };
+
+static const struct option run_options[] = {
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"initrd", required_argument, NULL, OPT_INITRD},
+    {"append", required_argument, NULL, OPT_APPEND},
+    {"firmware", required_argument, NULL, OPT_FIRMWARE},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"dtb-out", required_argument, NULL, OPT_DTB_OUT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Fill cfg from the flags; returns -1 to continue, else the exit status. */
+static int run_parse(int argc, char **argv, struct vm_config *cfg)
+{
+	opterr = 0;
+	optind = 1;
+	int opt;
+	while ((opt = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_KERNEL:
+			cfg->kernel = optarg;
+			break;
+		case OPT_INITRD:
+			cfg->initrd = optarg;
+			break;
+		case OPT_APPEND:
+			cfg->cmdline = optarg;
+			break;
+		case OPT_FIRMWARE:
+			cfg->firmware = optarg;
+			break;
+		case OPT_MEMORY:
+			cfg->mem_size = run_parse_size(optarg);
+			if (cfg->mem_size < VIRT_MEM_MIN || cfg->mem_size > VIRT_MEM_MAX) {
+				log_error("--memory %s: need a size from 16M to 64G", optarg);
+				return EXIT_USAGE;
+			}
+			/* Whole pages: round K sizes that are not. */
+			cfg->mem_size &= ~4095ull;
+			break;
+		case OPT_CPUS:
+			if (run_parse_cpus(optarg, &cfg->ncpus)) {
+				log_error("--cpus %s: need a number from 1 to %d", optarg,
+					  VIRT_MAX_HARTS);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_DTB_OUT:
+			cfg->dtb_out = optarg;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		case ':':
+			log_error("run: option %s needs an argument (try 'vessel run --help')",
+				  argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			log_error("run: unknown option '%s' (try 'vessel run --help')",
+				  argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_error("run: unexpected argument '%s' (try 'vessel run --help')", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+static int run_exit_status(enum machine_exit how, struct machine *m, const struct verr *err)
+{
+	switch (how) {
+	case MACHINE_EXIT_POWEROFF:
+		return EXIT_GUEST_POWEROFF;
+	case MACHINE_EXIT_REBOOT:
+		return EXIT_GUEST_REBOOT;
+	case MACHINE_EXIT_GUEST_FAILURE:
+		log_error("guest reported failure code %u", machine_guest_code(m));
+		return EXIT_GUEST_FAILED;
+	case MACHINE_EXIT_USER_QUIT:
+		return EXIT_USER_QUIT;
+	case MACHINE_EXIT_ERROR:
+		break;
+	}
+	log_error("%s", err->msg);
+	return EXIT_FAILURE_VMM;
+}
 
 int cmd_run(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "vessel: run: not built yet\n");
-	return EXIT_FAILURE_VMM;
+	struct vm_config cfg = {
+	    .firmware = RUN_DEFAULT_FIRMWARE,
+	    .cmdline = RUN_DEFAULT_APPEND,
+	    .mem_size = RUN_DEFAULT_MEMORY,
+	    .ncpus = 1,
+	    .console_out_fd = STDOUT_FILENO,
+	};
+	int st = run_parse(argc, argv, &cfg);
+	if (st >= 0)
+		return st;
+	struct verr err = {{0}};
+	struct machine *m = machine_create(&cfg, &err);
+	if (!m) {
+		log_error("%s", err.msg);
+		return EXIT_FAILURE_VMM;
+	}
+	struct console *con = console_open(STDIN_FILENO, STDOUT_FILENO, &err);
+	if (!con) {
+		machine_destroy(m);
+		log_error("%s", err.msg);
+		return EXIT_FAILURE_VMM;
+	}
+	enum machine_exit how = machine_run(m, console_attach(con, m), &err);
+	/* The terminal comes back before anything is printed. */
+	console_close(con);
+	st = run_exit_status(how, m, &err);
+	machine_destroy(m);
+	return st;
 }
