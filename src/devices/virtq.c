@@ -279,6 +279,9 @@ static int pop_locked(struct virtq *q, struct virtq_elem **out)
 	}
 	if (n <= 0)
 		return n;
+	/* Each chain in flight owns at least one descriptor of the table. */
+	if (q->inflight >= q->size)
+		return queue_fail(q, "more chains in flight than the queue size");
 	uint16_t head = ld16(q->avail + AVAIL_RING(q->last_avail % q->size));
 	struct walk w;
 	int r = walk_chain(q, head, &w);
@@ -308,10 +311,24 @@ int virtq_pop(struct virtq *q, struct virtq_elem **out)
 	return r;
 }
 
+/* Log the writable buffers dirty again: the device may have written them
+ * after the pop (and a dirty-log fetch) marked them. */
+static void mark_in_dirty(struct virtq *q, const struct virtq_elem *e)
+{
+	if (!atomic_load_explicit(&q->mem->dirty_log, memory_order_relaxed))
+		return;
+	for (unsigned i = e->n_out; i < e->n_out + e->n_in; i++) {
+		const struct virtq_buf *b = &e->iov[i];
+		guest_mem_mark_dirty(q->mem, q->mem->base + (uint64_t)(b->p - q->mem->host),
+				     b->len);
+	}
+}
+
 void virtq_push(struct virtq *q, struct virtq_elem *e, uint32_t len)
 {
 	pthread_mutex_lock(&q->lock);
 	if (q->ready && e->gen == q->gen) {
+		mark_in_dirty(q, e);
 		if (len > e->in_len)
 			len = (uint32_t)e->in_len;
 		size_t off = USED_RING(q->used_idx % q->size);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-blk (virtio 1.2, section 5.2) over a block backend (block/block.h).
+ * Requests are popped on the hart thread that kicks the queue and handed to
+ * a small pool of I/O threads, which do the disk I/O, complete the request
+ * and raise the interrupt; a vCPU never waits for the disk.
+ */
+#ifndef VESSEL_DEVICES_VIRTIO_BLK_H
+#define VESSEL_DEVICES_VIRTIO_BLK_H
+
+struct blk;
+struct verr;
+struct virtio_device;
+
+/*
+ * Create the device for an open disk; it takes ownership of 'disk' (closed by
+ * virtio_device_destroy()).  A read-only disk (blk_is_readonly) is offered
+ * with VIRTIO_BLK_F_RO.  NULL on failure, with 'err' filled.
+ */
+struct virtio_device *virtio_blk_create(struct blk *disk, struct verr *err);
+
+/* Set the serial returned by VIRTIO_BLK_T_GET_ID (up to 20 bytes are used). */
+void virtio_blk_set_serial(struct virtio_device *vdev, const char *serial);
+
+#endif
