@@ -221,12 +221,12 @@ resumed:
 
 /* Vectored mtvec: exceptions still go to the base. */
 extern char vec_table[];
-asm(".text\n.align 8\nvec_table:\n"
+asm(".text\n.option push\n.option norvc\n.align 8\nvec_table:\n"
     "j trap_entry\n"
     ".rept 15\nj vec_wrong\n.endr\n"
     "vec_wrong:\n"
     "li a0, 0x7777\n"
-    "call vec_wrong_c\n");
+    "call vec_wrong_c\n.option pop\n");
 void vec_wrong_c(void)
 {
 	FAIL_NOW("exception went to a vectored slot");

@@ -8,7 +8,9 @@
  *  - CSRRS/CSRRC with rs1 != x0 on a read-only CSR is illegal even when
  *    the register holds 0,
  *  - instret counts exactly and minstret is writable,
- *  - a misaligned AMO raises store/AMO misaligned (6) or access fault (7).
+ *  - a misaligned AMO raises store/AMO misaligned (6) or access fault (7),
+ *  - interrupt priority MSI > MTI > SSI > STI (QEMU 7.2 without AIA takes
+ *    the lowest-numbered pending interrupt first).
  */
 #include "isa.h"
 
@@ -18,6 +20,42 @@ static void in_u(u64 arg)
 {
 	(void)arg;
 	lower_exit();
+}
+
+static volatile u64 irq_order[4];
+static volatile u64 irq_n;
+
+static void hook(u64 cause)
+{
+	if (irq_n < 4)
+		irq_order[irq_n] = cause;
+	irq_n++;
+	if (cause == IRQ_MSI)
+		mmio_write32(CLINT_MSIP(0), 0);
+	else if (cause == IRQ_MTI)
+		mmio_write64(CLINT_MTIMECMP(0), ~0UL);
+	else
+		csr_clear(mip, 1UL << cause);
+}
+
+static void test_priority(void)
+{
+	irq_hook = hook;
+	mmio_write64(CLINT_MTIMECMP(0), 0);
+	mmio_write32(CLINT_MSIP(0), 1);
+	csr_set(mip, 1UL << IRQ_SSI | 1UL << IRQ_STI);
+	csr_write(mie, 1UL << IRQ_SSI | 1UL << IRQ_STI | 1UL << IRQ_MSI |
+			       1UL << IRQ_MTI);
+	csr_set(mstatus, MSTATUS_MIE);
+	for (volatile int i = 0; i < 10000 && irq_n < 4; i++)
+		;
+	csr_clear(mstatus, MSTATUS_MIE);
+	csr_write(mie, 0);
+	CHECK("four interrupts", irq_n, 4);
+	CHECK("1st MSI", irq_order[0], IRQ_MSI);
+	CHECK("2nd MTI", irq_order[1], IRQ_MTI);
+	CHECK("3rd SSI", irq_order[2], IRQ_SSI);
+	CHECK("4th STI", irq_order[3], IRQ_STI);
 }
 
 int main(u64 hartid)
@@ -83,5 +121,6 @@ int main(u64 hartid)
 	CHECK("misaligned amoor.w: cause 6 or 7",
 	      trap_last.cause == 6 || trap_last.cause == 7, 1);
 	CHECK("misaligned amoor.w: tval", trap_last.tval, (u64)m + 2);
+	test_priority();
 	return test_result();
 }
