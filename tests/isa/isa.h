@@ -12,6 +12,8 @@ typedef uint64_t u64;
 typedef int64_t s64;
 typedef uint32_t u32;
 typedef int32_t s32;
+typedef uint16_t u16;
+typedef uint8_t u8;
 
 /* The machine (same map as QEMU virt). */
 #define UART_BASE 0x10000000UL
