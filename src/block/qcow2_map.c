@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* qcow2 guest-to-host mapping: the L1 table and the L2 tables it points to. */
+#include <errno.h>
+#include <string.h>
+
+#include "block/qcow2.h"
+
+int qcow2_entry_classify(const struct qcow2 *s, uint64_t e, enum q2_kind *kind)
+{
+	if (e & QCOW2_COMPRESSED) {
+		*kind = Q2_COMPRESSED;
+		return (e & QCOW2_COPIED) ? -EIO : 0;
+	}
+	if (e & QCOW2_L2_RESERVED)
+		return -EIO;
+	uint64_t host = e & QCOW2_OFF_MASK;
+	if (s->version >= 3 && (e & QCOW2_ZERO))
+		*kind = Q2_ZERO;
+	else if (!host)
+		*kind = Q2_UNALLOC;
+	else
+		*kind = Q2_NORMAL;
+	if (host && ((host & (s->cs - 1)) || !qcow2_host_range_ok(s, host, s->cs)))
+		return -EIO;
+	return 0;
+}
+
+static int q2_l1_write(struct qcow2 *s, uint64_t l1i)
+{
+	uint8_t be[8];
+	q2_put64(be, s->l1[l1i]);
+	return blk_util_pwrite_full(s->fd, be, 8, s->l1_offset + l1i * 8);
+}
+
+/* Before writing through a table or cluster not flagged COPIED, make sure we
+ * are its only user; the flag is then set so the check is not repeated. */
+static int q2_check_exclusive(struct qcow2 *s, uint64_t host)
+{
+	uint64_t rc;
+	int r = qcow2_refcount_get(s, host >> s->cluster_bits, &rc);
+	if (r < 0)
+		return r;
+	return rc == 1 ? 0 : qcow2_corrupt(s, "cluster shared without snapshots");
+}
+
+static int q2_l2_alloc(struct qcow2 *s, uint64_t l1i, uint8_t **tbl, uint64_t *l2_off)
+{
+	uint64_t off;
+	int r = qcow2_cluster_alloc(s, &off);
+	if (r < 0)
+		return r;
+	r = qcache_get_new(s, &s->l2_cache, off, tbl);
+	if (r < 0)
+		return r;
+	s->l1[l1i] = off | QCOW2_COPIED;
+	*l2_off = off;
+	return q2_l1_write(s, l1i);
+}
+
+int qcow2_l2_get(struct qcow2 *s, uint64_t gc, bool alloc, uint8_t **tbl, uint64_t *l2_off)
+{
+	uint64_t l1i = gc >> s->l2_bits;
+	*tbl = NULL;
+	if (l1i >= s->l1_size)
+		return qcow2_corrupt(s, "guest cluster beyond the L1 table");
+	uint64_t e = s->l1[l1i];
+	uint64_t off = e & QCOW2_OFF_MASK;
+	if (e & QCOW2_L1_RESERVED)
+		return qcow2_corrupt(s, "reserved bits set in an L1 entry");
+	if (!off)
+		return alloc ? q2_l2_alloc(s, l1i, tbl, l2_off) : 0;
+	if ((off & (s->cs - 1)) || !qcow2_host_range_ok(s, off, s->cs))
+		return qcow2_corrupt(s, "invalid L2 table offset");
+	if (alloc && !(e & QCOW2_COPIED)) {
+		int r = q2_check_exclusive(s, off);
+		if (r < 0)
+			return r;
+		s->l1[l1i] |= QCOW2_COPIED;
+		if ((r = q2_l1_write(s, l1i)) < 0)
+			return r;
+	}
+	*l2_off = off;
+	return qcache_get(s, &s->l2_cache, off, tbl);
+}
+
+int qcow2_l2_set(struct qcow2 *s, uint64_t gc, uint64_t entry)
+{
+	uint8_t *tbl;
+	uint64_t l2_off;
+	int r = qcow2_l2_get(s, gc, true, &tbl, &l2_off);
+	if (r < 0)
+		return r;
+	uint64_t idx = gc & ((1ull << s->l2_bits) - 1);
+	q2_put64(tbl + idx * 8, entry);
+	r = blk_util_pwrite_full(s->fd, tbl + idx * 8, 8, l2_off + idx * 8);
+	if (r < 0)
+		qcache_drop(&s->l2_cache, l2_off);
+	return r;
+}
+
+/* Can the cluster after one of kind 'k' with entry 'prev' join the same run? */
+static bool q2_run_continues(const struct qcow2 *s, enum q2_kind k, uint64_t prev, uint64_t e)
+{
+	enum q2_kind k2;
+	if (qcow2_entry_classify(s, e, &k2) < 0 || k2 != k || k == Q2_COMPRESSED)
+		return false;
+	if (k != Q2_NORMAL)
+		return true;
+	return (e & QCOW2_OFF_MASK) == (prev & QCOW2_OFF_MASK) + s->cs &&
+	       (e & QCOW2_COPIED) == (prev & QCOW2_COPIED);
+}
+
+int qcow2_map(struct qcow2 *s, uint64_t off, uint64_t len, struct q2_map *m)
+{
+	uint64_t gc = off >> s->cluster_bits;
+	uint64_t in = off & (s->cs - 1);
+	uint64_t mask = (1ull << s->l2_bits) - 1;
+	uint64_t idx = gc & mask;
+	uint8_t *tbl;
+	uint64_t l2_off;
+	int r = qcow2_l2_get(s, gc, false, &tbl, &l2_off);
+	if (r < 0)
+		return r;
+	memset(m, 0, sizeof(*m));
+	uint64_t table_left = ((mask - idx + 1) << s->cluster_bits) - in;
+	if (!tbl) {
+		m->kind = Q2_UNALLOC;
+		m->len = len < table_left ? len : table_left;
+		return 0;
+	}
+	m->entry = q2_be64(tbl + idx * 8);
+	if (qcow2_entry_classify(s, m->entry, &m->kind) < 0)
+		return qcow2_corrupt(s, "invalid L2 entry");
+	if (m->kind == Q2_NORMAL)
+		m->host = (m->entry & QCOW2_OFF_MASK) + in;
+	uint64_t run = s->cs - in;
+	uint64_t prev = m->entry;
+	while (run < len && ++idx <= mask) {
+		uint64_t e = q2_be64(tbl + idx * 8);
+		if (!q2_run_continues(s, m->kind, prev, e))
+			break;
+		prev = e;
+		run += s->cs;
+	}
+	m->len = run < len ? run : len;
+	return 0;
+}
