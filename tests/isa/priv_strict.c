@@ -9,6 +9,7 @@
  *    the register holds 0,
  *  - instret counts exactly and minstret is writable,
  *  - a misaligned AMO raises store/AMO misaligned (6) or access fault (7),
+ *  - ctzw of a value whose low word is 0 is 32, whatever the upper word,
  *  - interrupt priority MSI > MTI > SSI > STI (QEMU 7.2 without AIA takes
  *    the lowest-numbered pending interrupt first).
  */
@@ -121,6 +122,18 @@ int main(u64 hartid)
 	CHECK("misaligned amoor.w: cause 6 or 7",
 	      trap_last.cause == 6 || trap_last.cause == 7, 1);
 	CHECK("misaligned amoor.w: tval", trap_last.tval, (u64)m + 2);
+	/* ctzw a5, a5 (Zbb), encoded by hand: this file is plain rv64gc. */
+	u64 r;
+	asm volatile("mv a5, %1\n\t.word 0x6017979b\n\tmv %0, a5"
+		     : "=r"(r)
+		     : "r"(1UL << 63)
+		     : "a5");
+	CHECK("ctzw(1 << 63) = 32", r, 32);
+	asm volatile("mv a5, %1\n\t.word 0x6017979b\n\tmv %0, a5"
+		     : "=r"(r)
+		     : "r"(0x7f00000000000000UL)
+		     : "a5");
+	CHECK("ctzw(0x7f00000000000000) = 32", r, 32);
 	test_priority();
 	return test_result();
 }
