@@ -9,7 +9,7 @@
 #define EXIT_USAGE	    2 /* unknown flag or missing argument */
 #define EXIT_GUEST_REBOOT   3 /* the guest asked for a reboot */
 #define EXIT_GUEST_FAILED   4 /* the guest reported failure (test device 'fail' code) */
-#define EXIT_USER_QUIT      5 /* the user quit with the escape key, or SIGINT/SIGTERM */
+#define EXIT_USER_QUIT	    5 /* the user quit with the escape key, or SIGINT/SIGTERM */
 
 int cmd_run(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
