@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+#include "devices/virtio_net.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/virtio.h"
+#include "net/netdev.h"
+#include "util/log.h"
+
+#define VIRTIO_NET_F_MAC     5
+#define VIRTIO_NET_F_STATUS  16
+#define VIRTIO_NET_S_LINK_UP 1
+
+#define NET_HDR_SIZE   12 /* struct virtio_net_hdr with num_buffers (VERSION_1) */
+#define NET_QUEUE_SIZE 256
+#define RXQ	       0
+#define TXQ	       1
+#define ETH_MIN_HDR    14
+
+/* Config space: mac[6], status, max_virtqueue_pairs, mtu. */
+#define CFG_MAC	   0
+#define CFG_STATUS 6
+#define CFG_PAIRS  8
+#define CFG_MTU	   10
+#define CFG_SIZE   12
+
+struct virtio_net {
+	struct virtio_device vdev; /* first */
+	struct net_backend *be;
+	uint8_t config[CFG_SIZE];
+	pthread_mutex_t tx_lock; /* one transmitter at a time keeps frames in order */
+	uint8_t tx_buf[NET_MAX_FRAME];
+};
+
+void virtio_net_default_mac(unsigned index, uint8_t mac[6])
+{
+	static const uint8_t base[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+	memcpy(mac, base, 6);
+	mac[5] = (uint8_t)(base[5] + index);
+}
+
+/* Backend thread: put one frame into the guest's next receive buffer. */
+static int net_receive(void *opaque, const uint8_t *frame, size_t len)
+{
+	struct virtio_net *n = opaque;
+	struct virtq *q = &n->vdev.vq[RXQ];
+	struct virtq_elem *e;
+	int r = virtq_pop(q, &e);
+	if (r == 0)
+		return -EAGAIN; /* no buffer (or not running): the backend holds it */
+	if (r < 0)
+		return 0; /* broken queue: drop */
+	if (e->in_len < NET_HDR_SIZE + len) {
+		/* Without MRG_RXBUF a frame must fit one buffer; the guest
+		 * sees an empty buffer and the frame is dropped. */
+		virtq_complete(q, e, 0);
+		return 0;
+	}
+	uint8_t hdr[NET_HDR_SIZE] = {0};
+	hdr[10] = 1; /* num_buffers */
+	virtq_elem_write(e, 0, hdr, sizeof(hdr));
+	virtq_elem_write(e, NET_HDR_SIZE, frame, len);
+	virtq_complete(q, e, (uint32_t)(NET_HDR_SIZE + len));
+	return 0;
+}
+
+static const struct net_peer_ops net_peer = {.receive = net_receive};
+
+/* Hart thread: send every frame the guest queued for transmission. */
+static void net_tx(struct virtio_net *n)
+{
+	struct virtq *q = &n->vdev.vq[TXQ];
+	struct virtq_elem *e;
+	pthread_mutex_lock(&n->tx_lock);
+	while (virtq_pop(q, &e) > 0) {
+		uint64_t len = e->out_len;
+		/* Offloads are not offered, so the header carries nothing we need. */
+		if (len >= NET_HDR_SIZE + ETH_MIN_HDR && len - NET_HDR_SIZE <= NET_MAX_FRAME) {
+			size_t flen = virtq_elem_read(e, NET_HDR_SIZE, n->tx_buf,
+						      (size_t)(len - NET_HDR_SIZE));
+			net_backend_send(n->be, n->tx_buf, flen);
+		}
+		virtq_complete(q, e, 0);
+	}
+	pthread_mutex_unlock(&n->tx_lock);
+}
+
+static void net_notify(struct virtio_device *vdev, unsigned qi)
+{
+	struct virtio_net *n = (struct virtio_net *)vdev;
+	if (qi == TXQ)
+		net_tx(n);
+	else
+		net_backend_rx_ready(n->be); /* new receive buffers */
+}
+
+static void net_driver_ok(struct virtio_device *vdev)
+{
+	net_backend_rx_ready(((struct virtio_net *)vdev)->be);
+}
+
+static void net_destroy(struct virtio_device *vdev)
+{
+	struct virtio_net *n = (struct virtio_net *)vdev;
+	net_backend_attach(n->be, NULL, NULL);
+	net_backend_destroy(n->be);
+	pthread_mutex_destroy(&n->tx_lock);
+}
+
+static const struct virtio_device_ops net_ops = {
+    .queue_notify = net_notify,
+    .driver_ok = net_driver_ok,
+    .destroy = net_destroy,
+};
+
+struct virtio_device *virtio_net_create(struct net_backend *be, const uint8_t mac[6],
+					struct verr *err)
+{
+	if (!be) {
+		verr_set(err, EINVAL, "virtio-net: no backend");
+		return NULL;
+	}
+	struct virtio_net *n = calloc(1, sizeof(*n));
+	if (!n) {
+		verr_set(err, ENOMEM, "virtio-net: out of memory");
+		return NULL;
+	}
+	virtio_device_init(&n->vdev, VIRTIO_ID_NET, 2, NET_QUEUE_SIZE, &net_ops);
+	n->vdev.features = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS;
+	memcpy(n->config + CFG_MAC, mac, 6);
+	virtio_cfg_put16(n->config + CFG_STATUS, VIRTIO_NET_S_LINK_UP);
+	virtio_cfg_put16(n->config + CFG_PAIRS, 1);
+	virtio_cfg_put16(n->config + CFG_MTU, 1500);
+	n->vdev.config = n->config;
+	n->vdev.config_size = CFG_SIZE;
+	pthread_mutex_init(&n->tx_lock, NULL);
+	n->be = be;
+	net_backend_attach(be, &net_peer, n);
+	return &n->vdev;
+}
