@@ -2,7 +2,7 @@
 # Writes zb_cases.h: Zba/Zbb/Zbs cases with expected values computed by the
 # small reference model below (written from the instruction definitions in
 # the RISC-V bit-manipulation spec).  Rerun after changing the operands:
-#   python3 gen_zb.py > zb_cases.h
+#   python3 gen_zb.py > zb_cases.h && clang-format -i zb_cases.h
 M = (1 << 64) - 1
 W = (1 << 32) - 1
 

@@ -117,14 +117,13 @@ void test_fail_at(const char *file, int line, const char *msg)
 	test_fail_code((u64)line);
 }
 
-void check_eq_at(const char *file, int line, const char *what, u64 a, u64 b,
-		 u64 got, u64 want)
+void check_eq_at(const char *file, int line, const char *what, u64 a, u64 b, u64 got, u64 want)
 {
 	test_cases++;
 	if (got == want)
 		return;
-	tprintf("FAIL %s:%d: %s (%x, %x): got %x, expected %x\n", file,
-		(s64)line, what, a, b, got, want);
+	tprintf("FAIL %s:%d: %s (%x, %x): got %x, expected %x\n", file, (s64)line, what, a, b, got,
+		want);
 	if (!first_fail_line)
 		first_fail_line = line;
 	if (++fail_count >= 40)
@@ -168,8 +167,7 @@ void trap_handler(u64 *frame)
 		tprintf("unexpected interrupt %x at %x\n", cause, epc);
 		FAIL_NOW("unexpected interrupt");
 	}
-	if (lower_active && mpp != MODE_M &&
-	    (cause == CAUSE_ECALL_U || cause == CAUSE_ECALL_S)) {
+	if (lower_active && mpp != MODE_M && (cause == CAUSE_ECALL_U || cause == CAUSE_ECALL_S)) {
 		trap_last.cause = cause;
 		trap_last.epc = epc;
 		trap_last.tval = tval;
@@ -179,8 +177,8 @@ void trap_handler(u64 *frame)
 	}
 	int action = trap_action;
 	if (action == TRAP_NONE) {
-		tprintf("unexpected trap: mcause %x mepc %x mtval %x from mode %u\n",
-			cause, epc, tval, mpp);
+		tprintf("unexpected trap: mcause %x mepc %x mtval %x from mode %u\n", cause, epc,
+			tval, mpp);
 		FAIL_NOW("unexpected trap");
 	}
 	trap_action = TRAP_NONE;

@@ -8,11 +8,11 @@
 #include "isa.h"
 
 #if SV == 39
-#define LEVELS 3
+#define LEVELS	  3
 #define SATP_MODE 8UL
 const char *test_name = "mmu_sv39";
 #elif SV == 48
-#define LEVELS 4
+#define LEVELS	  4
 #define SATP_MODE 9UL
 const char *test_name = "mmu_sv48";
 #else
@@ -27,30 +27,30 @@ const char *test_name = "mmu_sv48";
 #define PTE_G 32UL
 #define PTE_A 64UL
 #define PTE_D 128UL
-#define RWX (PTE_R | PTE_W | PTE_X)
-#define AD (PTE_A | PTE_D)
+#define RWX   (PTE_R | PTE_W | PTE_X)
+#define AD    (PTE_A | PTE_D)
 
-#define PAGE 4096UL
-#define MEGA (PAGE << 9)
-#define GIGA (MEGA << 9)
+#define PAGE	 4096UL
+#define MEGA	 (PAGE << 9)
+#define GIGA	 (MEGA << 9)
 #define RAM_BASE 0x80000000UL
 #define RAM_SIZE (64UL << 20)
-#define MEGA_PA 0x83000000UL /* a free 2M-aligned RAM region */
+#define MEGA_PA	 0x83000000UL /* a free 2M-aligned RAM region */
 
 /* Test virtual addresses (outside the identity-mapped areas). */
-#define VA_4K 0x40001000UL
-#define VA_RO 0x40002000UL
-#define VA_XO 0x40003000UL
-#define VA_EXEC 0x40004000UL
+#define VA_4K	   0x40001000UL
+#define VA_RO	   0x40002000UL
+#define VA_XO	   0x40003000UL
+#define VA_EXEC	   0x40004000UL
 #define VA_INVALID 0x40005000UL
-#define VA_WNOR 0x40006000UL
-#define VA_AD 0x40007000UL
-#define VA_UPAGE 0x40008000UL
-#define VA_SFENCE 0x40009000UL
-#define VA_NOX 0x4000a000UL
-#define VA_MEGA 0x40200000UL
+#define VA_WNOR	   0x40006000UL
+#define VA_AD	   0x40007000UL
+#define VA_UPAGE   0x40008000UL
+#define VA_SFENCE  0x40009000UL
+#define VA_NOX	   0x4000a000UL
+#define VA_MEGA	   0x40200000UL
 #define VA_BADMEGA 0x40400000UL
-#define VA_GIGA 0xc0000000UL
+#define VA_GIGA	   0xc0000000UL
 
 static u64 pt_pool[48][512] __attribute__((aligned(4096)));
 static unsigned pt_used;
@@ -115,8 +115,7 @@ static void build_tables(void)
 	u64 mmio[] = {0x0, 0x2000000, 0x10000000};
 	for (int i = 0; i < 3; i++) {
 		map(root_s, mmio[i], mmio[i], 1, PTE_R | PTE_W | AD | PTE_V);
-		map(root_u, mmio[i], mmio[i], 1,
-		    PTE_R | PTE_W | AD | PTE_U | PTE_V);
+		map(root_u, mmio[i], mmio[i], 1, PTE_R | PTE_W | AD | PTE_U | PTE_V);
 	}
 	/* Test pages, same in both trees but for the U bit where noted. */
 	u64 *roots[2] = {root_s, root_u};
@@ -128,8 +127,7 @@ static void build_tables(void)
 		map(r, VA_EXEC, (u64)exec_page, 0, PTE_R | PTE_X | AD | PTE_V);
 		map(r, VA_INVALID, (u64)pages[1], 0, PTE_R | PTE_W | AD);
 		map(r, VA_WNOR, (u64)pages[1], 0, PTE_W | AD | PTE_V);
-		map(r, VA_UPAGE, (u64)pages[2], 0,
-		    PTE_R | PTE_W | PTE_X | PTE_U | AD | PTE_V);
+		map(r, VA_UPAGE, (u64)pages[2], 0, PTE_R | PTE_W | PTE_X | PTE_U | AD | PTE_V);
 		map(r, VA_NOX, (u64)exec_page, 0, PTE_R | PTE_W | AD | PTE_V);
 		map(r, VA_MEGA, MEGA_PA, 1, PTE_R | PTE_W | AD | PTE_V);
 		map(r, VA_BADMEGA, MEGA_PA + PAGE, 1, PTE_R | PTE_W | AD | PTE_V);
@@ -186,50 +184,40 @@ static int ended_ok(u64 c)
 	return c == CAUSE_ECALL_S || c == CAUSE_ECALL_U;
 }
 
-#define EXPECT_OK(what, c, want_val)                                     \
-	do {                                                             \
-		u64 c_ = (c);                                            \
-		CHECK(what ": no fault", ended_ok(c_) ? 0 : c_, 0);      \
-		CHECK(what ": value", probe_val, want_val);              \
+#define EXPECT_OK(what, c, want_val)                                                               \
+	do {                                                                                       \
+		u64 c_ = (c);                                                                      \
+		CHECK(what ": no fault", ended_ok(c_) ? 0 : c_, 0);                                \
+		CHECK(what ": value", probe_val, want_val);                                        \
 	} while (0)
-#define EXPECT_FAULT(what, c, cause, va)                                 \
-	do {                                                             \
-		CHECK(what ": cause", (c), cause);                       \
-		CHECK(what ": tval", trap_last.tval, va);                \
+#define EXPECT_FAULT(what, c, cause, va)                                                           \
+	do {                                                                                       \
+		CHECK(what ": cause", (c), cause);                                                 \
+		CHECK(what ": tval", trap_last.tval, va);                                          \
 	} while (0)
 
 static void test_sizes(void)
 {
 	static volatile u64 ident = 0x1d3e7;
-	EXPECT_OK("S identity megapage", run(MODE_S, root_s, probe_load,
-					     (u64)&ident),
-		  0x1d3e7);
+	EXPECT_OK("S identity megapage", run(MODE_S, root_s, probe_load, (u64)&ident), 0x1d3e7);
 	*(u64 *)&pages[0][8] = 0x4444000011112222;
 	EXPECT_OK("4K non-identity", run(MODE_S, root_s, probe_load, VA_4K + 8),
 		  0x4444000011112222);
 	store_val = 0xabcdef;
-	EXPECT_OK("4K store", run(MODE_S, root_s, probe_store, VA_4K + 16),
-		  0xbad);
-	CHECK("4K store reached the physical page", *(u64 *)&pages[0][16],
-	      0xabcdef);
+	EXPECT_OK("4K store", run(MODE_S, root_s, probe_store, VA_4K + 16), 0xbad);
+	CHECK("4K store reached the physical page", *(u64 *)&pages[0][16], 0xabcdef);
 	*(volatile u64 *)(MEGA_PA + 0x12340) = 0x3e6a;
-	EXPECT_OK("2M page", run(MODE_S, root_s, probe_load, VA_MEGA + 0x12340),
-		  0x3e6a);
-	EXPECT_OK("1G page", run(MODE_S, root_s, probe_load,
-				 VA_GIGA + ((u64)&ident - RAM_BASE)),
+	EXPECT_OK("2M page", run(MODE_S, root_s, probe_load, VA_MEGA + 0x12340), 0x3e6a);
+	EXPECT_OK("1G page", run(MODE_S, root_s, probe_load, VA_GIGA + ((u64)&ident - RAM_BASE)),
 		  0x1d3e7);
 	EXPECT_OK("top canonical 1G page",
-		  run(MODE_S, root_s, probe_load,
-		      (~0UL << 30) + ((u64)&ident - RAM_BASE)),
+		  run(MODE_S, root_s, probe_load, (~0UL << 30) + ((u64)&ident - RAM_BASE)),
 		  0x1d3e7);
 #if LEVELS == 4
 	EXPECT_OK("512G page (Sv48 level 3)",
-		  run(MODE_S, root_s, probe_load, (1UL << 39) + (u64)&ident),
-		  0x1d3e7);
+		  run(MODE_S, root_s, probe_load, (1UL << 39) + (u64)&ident), 0x1d3e7);
 #endif
-	EXPECT_OK("exec 4K page at other VA", run(MODE_S, root_s, probe_exec,
-						  VA_EXEC),
-		  0x77);
+	EXPECT_OK("exec 4K page at other VA", run(MODE_S, root_s, probe_exec, VA_EXEC), 0x77);
 	u64 c = run(MODE_S, root_s, probe_load, VA_BADMEGA + 8);
 	EXPECT_FAULT("misaligned superpage", c, CAUSE_LOAD_PAGE, VA_BADMEGA + 8);
 }
@@ -247,8 +235,7 @@ static void test_perms(void)
 	EXPECT_FAULT("load X-only (MXR=0)", c, CAUSE_LOAD_PAGE, VA_XO);
 	*(u64 *)&pages[1][0] = 0x5a5a;
 	csr_set(mstatus, MSTATUS_MXR);
-	EXPECT_OK("load X-only with MXR=1", run(MODE_S, root_s, probe_load, VA_XO),
-		  0x5a5a);
+	EXPECT_OK("load X-only with MXR=1", run(MODE_S, root_s, probe_load, VA_XO), 0x5a5a);
 	csr_clear(mstatus, MSTATUS_MXR);
 	c = run(MODE_S, root_s, probe_load, VA_INVALID + 0x18);
 	EXPECT_FAULT("V=0 load", c, CAUSE_LOAD_PAGE, VA_INVALID + 0x18);
@@ -267,23 +254,18 @@ static void test_perms(void)
 	c = run(MODE_S, root_s, probe_load, nc);
 	EXPECT_FAULT("non-canonical load", c, CAUSE_LOAD_PAGE, nc);
 	c = run(MODE_S, root_s, probe_store, nc | 0x8000000000000000UL >> 1);
-	EXPECT_FAULT("non-canonical store", c, CAUSE_STORE_PAGE,
-		     nc | 0x8000000000000000UL >> 1);
+	EXPECT_FAULT("non-canonical store", c, CAUSE_STORE_PAGE, nc | 0x8000000000000000UL >> 1);
 	c = run(MODE_S, root_s, probe_exec, 0x4000000000000000UL);
-	EXPECT_FAULT("non-canonical exec", c, CAUSE_FETCH_PAGE,
-		     0x4000000000000000UL);
+	EXPECT_FAULT("non-canonical exec", c, CAUSE_FETCH_PAGE, 0x4000000000000000UL);
 }
 
 static void test_user(void)
 {
 	u64 c;
 	*(u64 *)&pages[2][0] = 0x2222;
-	EXPECT_OK("U load U page", run(MODE_U, root_u, probe_load, VA_UPAGE),
-		  0x2222);
+	EXPECT_OK("U load U page", run(MODE_U, root_u, probe_load, VA_UPAGE), 0x2222);
 	store_val = 0x3333;
-	EXPECT_OK("U store U page", run(MODE_U, root_u, probe_store,
-					VA_UPAGE + 8),
-		  0xbad);
+	EXPECT_OK("U store U page", run(MODE_U, root_u, probe_store, VA_UPAGE + 8), 0xbad);
 	CHECK("U store landed", *(u64 *)&pages[2][8], 0x3333);
 	c = run(MODE_U, root_u, probe_load, VA_4K);
 	EXPECT_FAULT("U load non-U page", c, CAUSE_LOAD_PAGE, VA_4K);
@@ -298,9 +280,7 @@ static void test_user(void)
 	c = run(MODE_S, root_s, probe_store, VA_UPAGE);
 	EXPECT_FAULT("S store U page, SUM=0", c, CAUSE_STORE_PAGE, VA_UPAGE);
 	csr_set(mstatus, MSTATUS_SUM);
-	EXPECT_OK("S load U page, SUM=1", run(MODE_S, root_s, probe_load,
-					      VA_UPAGE),
-		  0x2222);
+	EXPECT_OK("S load U page, SUM=1", run(MODE_S, root_s, probe_load, VA_UPAGE), 0x2222);
 	/* S never executes U pages, SUM or not. */
 	*(u32 *)&pages[2][0] = 0x00008067; /* ret */
 	asm volatile("fence.i");
@@ -318,8 +298,7 @@ static void test_ad(void)
 	CHECK("load sets A", *pte & PTE_A, PTE_A);
 	CHECK("load leaves D", *pte & PTE_D, 0);
 	store_val = 0xda;
-	EXPECT_OK("store D=0 page", run(MODE_S, root_s, probe_store, VA_AD),
-		  0xbad);
+	EXPECT_OK("store D=0 page", run(MODE_S, root_s, probe_store, VA_AD), 0xbad);
 	CHECK("store sets D", *pte & PTE_D, PTE_D);
 	CHECK("A still set", *pte & PTE_A, PTE_A);
 	CHECK("store landed", *(u64 *)&pages[3][0], 0xda);
@@ -338,12 +317,10 @@ static void test_mprv(void)
 		     : "r"(VA_4K + 0x40), "r"(MSTATUS_MPRV)
 		     : "memory");
 	CHECK("MPRV, MPP=S: M load translated", v, 0x3e3e);
-	asm volatile("csrs mstatus, %2\n\tsd %0, 0(%1)\n\tcsrc mstatus, %2" ::"r"(
-			     0x4e4eUL),
+	asm volatile("csrs mstatus, %2\n\tsd %0, 0(%1)\n\tcsrc mstatus, %2" ::"r"(0x4e4eUL),
 		     "r"(VA_4K + 0x48), "r"(MSTATUS_MPRV)
 		     : "memory");
-	CHECK("MPRV, MPP=S: M store translated", *(u64 *)&pages[0][0x48],
-	      0x4e4e);
+	CHECK("MPRV, MPP=S: M store translated", *(u64 *)&pages[0][0x48], 0x4e4e);
 	/* MPRV with MPP=U on a non-U page faults from M-mode. */
 	csr_clear(mstatus, MSTATUS_MPP);
 	v = 0;
@@ -353,8 +330,7 @@ static void test_mprv(void)
 		     : "r"(VA_4K + 0x40), "r"(MSTATUS_MPRV)
 		     : "memory");
 	trap_action = TRAP_NONE;
-	CHECK("MPRV, MPP=U, non-U page: load page fault", trap_last.cause,
-	      CAUSE_LOAD_PAGE);
+	CHECK("MPRV, MPP=U, non-U page: load page fault", trap_last.cause, CAUSE_LOAD_PAGE);
 	CHECK("... tval", trap_last.tval, VA_4K + 0x40);
 	CHECK("MPRV cleared after", csr_read(mstatus) & MSTATUS_MPRV, 0);
 	/* Instruction fetch in M ignores MPRV: we are still running. */
@@ -381,11 +357,9 @@ static void test_sfence(void)
 	*(u64 *)&pages[4][0] = 0x4;
 	*(u64 *)&pages[5][0] = 0x5;
 	u64 *pte = pte_slot(root_s, VA_SFENCE, 0);
-	EXPECT_OK("sfence.vma remap", run(MODE_S, root_s, s_sfence, (u64)pte),
-		  0x400000005);
+	EXPECT_OK("sfence.vma remap", run(MODE_S, root_s, s_sfence, (u64)pte), 0x400000005);
 	u64 c = run(MODE_S, root_s, probe_load, VA_SFENCE);
-	EXPECT_FAULT("after invalidating + sfence", c, CAUSE_LOAD_PAGE,
-		     VA_SFENCE);
+	EXPECT_FAULT("after invalidating + sfence", c, CAUSE_LOAD_PAGE, VA_SFENCE);
 }
 
 /* Page faults delegated to S: scause/stval. */
@@ -413,8 +387,8 @@ static void s_fault(u64 va)
 
 static void test_delegated(void)
 {
-	csr_write(medeleg, 1UL << CAUSE_FETCH_PAGE | 1UL << CAUSE_LOAD_PAGE |
-				   1UL << CAUSE_STORE_PAGE);
+	csr_write(medeleg,
+		  1UL << CAUSE_FETCH_PAGE | 1UL << CAUSE_LOAD_PAGE | 1UL << CAUSE_STORE_PAGE);
 	u64 c = run(MODE_S, root_s, s_fault, VA_INVALID + 8);
 	CHECK("delegated: S handler ran", c, CAUSE_ECALL_S);
 	CHECK("delegated load fault: scause 13", s_cause, CAUSE_LOAD_PAGE);
@@ -435,8 +409,7 @@ int main(u64 hartid)
 	build_tables();
 	csr_write(satp, satp_for(root_s));
 	CHECK("satp mode readback", csr_read(satp) >> 60, SATP_MODE);
-	CHECK("satp ppn readback", csr_read(satp) & ((1UL << 44) - 1),
-	      (u64)root_s >> 12);
+	CHECK("satp ppn readback", csr_read(satp) & ((1UL << 44) - 1), (u64)root_s >> 12);
 	csr_write(satp, 0);
 	test_sizes();
 	test_perms();

@@ -12,17 +12,17 @@ const char *test_name = "priv";
  * Runs 'insn' with an armed TRAP_SKIP; evaluates to 1 when it trapped.
  * The address of the instruction is left in 'pc'.
  */
-#define TRAPS(pc, insn)                                                \
-	({                                                             \
-		expect_trap(TRAP_SKIP);                                \
-		asm volatile(".option push\n.option norvc\n"            \
-			     "la %0, 1f\n1: " insn "\n.option pop"      \
-			     : "=&r"(pc)                                \
-			     :                                          \
-			     : "t0", "t1", "memory");                   \
-		int t_ = (int)trap_last.count;                         \
-		trap_action = TRAP_NONE;                               \
-		t_;                                                    \
+#define TRAPS(pc, insn)                                                                            \
+	({                                                                                         \
+		expect_trap(TRAP_SKIP);                                                            \
+		asm volatile(".option push\n.option norvc\n"                                       \
+			     "la %0, 1f\n1: " insn "\n.option pop"                                 \
+			     : "=&r"(pc)                                                           \
+			     :                                                                     \
+			     : "t0", "t1", "memory");                                              \
+		int t_ = (int)trap_last.count;                                                     \
+		trap_action = TRAP_NONE;                                                           \
+		t_;                                                                                \
 	})
 
 /* An illegal-instruction trap at 'pc': mtval is 0 or the instruction. */
@@ -37,18 +37,18 @@ static void check_illegal_at(int line, const char *what, int trapped, u64 pc)
 	check_eq_at(__FILE__, line, what, pc, trap_last.tval,
 		    trap_last.tval == 0 || trap_last.tval == bits, 1);
 }
-#define ILLEGAL(what, insn)                                                  \
-	do {                                                                 \
-		u64 pc_;                                                     \
-		int t_ = TRAPS(pc_, insn);                                   \
-		check_illegal_at(__LINE__, what, t_, pc_);                   \
+#define ILLEGAL(what, insn)                                                                        \
+	do {                                                                                       \
+		u64 pc_;                                                                           \
+		int t_ = TRAPS(pc_, insn);                                                         \
+		check_illegal_at(__LINE__, what, t_, pc_);                                         \
 	} while (0)
-#define LEGAL(what, insn)                                                    \
-	do {                                                                 \
-		u64 pc_;                                                     \
-		int t_ = TRAPS(pc_, insn);                                   \
-		check_eq_at(__FILE__, __LINE__, what " must not trap", pc_,   \
-			    trap_last.cause, t_, 0);                          \
+#define LEGAL(what, insn)                                                                          \
+	do {                                                                                       \
+		u64 pc_;                                                                           \
+		int t_ = TRAPS(pc_, insn);                                                         \
+		check_eq_at(__FILE__, __LINE__, what " must not trap", pc_, trap_last.cause, t_,   \
+			    0);                                                                    \
 	} while (0)
 
 static void test_csr_ops(void)
@@ -118,8 +118,8 @@ static void test_machine_csrs(void)
 	const char *ext = "IMAFDCSU";
 	for (const char *e = ext; *e; e++) {
 		u64 bit = 1UL << (*e - 'A');
-		check_eq_at(__FILE__, __LINE__, "misa extension bit", (u64)*e,
-			    misa, (misa & bit) != 0, 1);
+		check_eq_at(__FILE__, __LINE__, "misa extension bit", (u64)*e, misa,
+			    (misa & bit) != 0, 1);
 	}
 	CHECK("mhartid", csr_read(mhartid), 0);
 	u64 ms = csr_read(mstatus);
@@ -136,8 +136,8 @@ static void test_machine_csrs(void)
 			continue;
 		csr_clear(mstatus, MSTATUS_MPP);
 		csr_set(mstatus, m << 11);
-		check_eq_at(__FILE__, __LINE__, "mstatus.MPP", m, 0,
-			    (csr_read(mstatus) >> 11) & 3, m);
+		check_eq_at(__FILE__, __LINE__, "mstatus.MPP", m, 0, (csr_read(mstatus) >> 11) & 3,
+			    m);
 	}
 	/* SPP is one bit, writable. */
 	csr_set(mstatus, MSTATUS_SPP);
@@ -146,13 +146,10 @@ static void test_machine_csrs(void)
 	CHECK("SPP clear", csr_read(mstatus) & MSTATUS_SPP, 0);
 	/* sstatus is a view of mstatus. */
 	csr_set(sstatus, MSTATUS_SIE | MSTATUS_SUM);
-	CHECK("sstatus.SIE -> mstatus", csr_read(mstatus) & MSTATUS_SIE,
-	      MSTATUS_SIE);
-	CHECK("sstatus.SUM -> mstatus", csr_read(mstatus) & MSTATUS_SUM,
-	      MSTATUS_SUM);
+	CHECK("sstatus.SIE -> mstatus", csr_read(mstatus) & MSTATUS_SIE, MSTATUS_SIE);
+	CHECK("sstatus.SUM -> mstatus", csr_read(mstatus) & MSTATUS_SUM, MSTATUS_SUM);
 	csr_clear(mstatus, MSTATUS_SIE | MSTATUS_SUM);
-	CHECK("mstatus -> sstatus", csr_read(sstatus) & (MSTATUS_SIE | MSTATUS_SUM),
-	      0);
+	CHECK("mstatus -> sstatus", csr_read(sstatus) & (MSTATUS_SIE | MSTATUS_SUM), 0);
 	csr_set(mstatus, MSTATUS_MIE);
 	CHECK("sstatus hides MIE", csr_read(sstatus) & MSTATUS_MIE, 0);
 	csr_clear(mstatus, MSTATUS_MIE);
@@ -186,8 +183,7 @@ static void test_exceptions(void)
 	CHECK("ebreak traps", t, 1);
 	CHECK("ebreak: mcause 3", trap_last.cause, CAUSE_BREAKPOINT);
 	CHECK("ebreak: mepc", trap_last.epc, pc);
-	CHECK("ebreak: mtval is pc or 0",
-	      trap_last.tval == pc || trap_last.tval == 0, 1);
+	CHECK("ebreak: mtval is pc or 0", trap_last.tval == pc || trap_last.tval == 0, 1);
 	/* A trap from M sets MPP = M; the mret back sets MPP = U, MPIE = 1. */
 	csr_clear(mstatus, MSTATUS_MPIE);
 	csr_set(mstatus, MSTATUS_MPP);
@@ -204,8 +200,7 @@ static void test_exceptions(void)
 	asm volatile("jr %0" ::"r"(0x1000000000UL));
 resumed:
 	trap_action = TRAP_NONE;
-	CHECK("fetch from nowhere: access fault", trap_last.cause,
-	      CAUSE_FETCH_ACCESS);
+	CHECK("fetch from nowhere: access fault", trap_last.cause, CAUSE_FETCH_ACCESS);
 	CHECK("fetch fault mtval", trap_last.tval, 0x1000000000UL);
 	CHECK("fetch fault mepc", trap_last.epc, 0x1000000000UL);
 	/* Loads and stores to nothing: access faults with mtval. */
@@ -299,8 +294,7 @@ static void test_modes(void)
 	csr_clear(mstatus, MSTATUS_MPIE);
 	u64 c = run_in_mode(MODE_S, in_s_ecall, 0);
 	CHECK("ecall from S: mcause 9", c, CAUSE_ECALL_S);
-	CHECK("mret cleared MIE from MPIE (0)", csr_read(mstatus) & MSTATUS_MIE,
-	      0);
+	CHECK("mret cleared MIE from MPIE (0)", csr_read(mstatus) & MSTATUS_MIE, 0);
 	c = run_in_mode(MODE_U, in_u_ecall, 41);
 	CHECK("ecall from U: mcause 8", c, CAUSE_ECALL_U);
 	CHECK("U ran with its argument", lower_val, 42);
@@ -353,8 +347,7 @@ static void test_delegation(void)
 {
 	CHECK("medeleg starts 0", csr_read(medeleg), 0);
 	csr_write(medeleg, 1UL << CAUSE_ECALL_U | 1UL << CAUSE_ILLEGAL);
-	CHECK("medeleg writable", csr_read(medeleg),
-	      1UL << CAUSE_ECALL_U | 1UL << CAUSE_ILLEGAL);
+	CHECK("medeleg writable", csr_read(medeleg), 1UL << CAUSE_ECALL_U | 1UL << CAUSE_ILLEGAL);
 	s_cause = 0;
 	u64 c = run_in_mode(MODE_S, s_drop_to_u, (u64)in_u_ecall_plain);
 	CHECK("delegated U ecall: run ended by S ecall", c, CAUSE_ECALL_S);
@@ -364,8 +357,7 @@ static void test_delegation(void)
 	s_cause = 0;
 	c = run_in_mode(MODE_S, s_drop_to_u, (u64)in_u_illegal);
 	CHECK("delegated illegal: scause 2", s_cause, CAUSE_ILLEGAL);
-	CHECK("delegated illegal: stval 0 or bits",
-	      s_tval == 0 || s_tval == 0x30002573, 1);
+	CHECK("delegated illegal: stval 0 or bits", s_tval == 0 || s_tval == 0x30002573, 1);
 	/* Not delegated: ecall from S still goes to M even with bit 9 set? No:
 	 * medeleg bit 9 delegates S ecalls to S; leave it clear here. */
 	c = run_in_mode(MODE_S, in_s_ecall_deleg, 0);
@@ -428,25 +420,19 @@ static void test_counters(void)
 		csr_write(mcounteren, 0);
 		csr_write(scounteren, 7);
 		run_in_mode(MODE_S, in_lower_read_counter, k);
-		check_eq_at(__FILE__, __LINE__, "S read, mcounteren clear", k,
-			    0, ctr_trapped, 1);
+		check_eq_at(__FILE__, __LINE__, "S read, mcounteren clear", k, 0, ctr_trapped, 1);
 		run_in_mode(MODE_U, in_lower_read_counter, k);
-		check_eq_at(__FILE__, __LINE__, "U read, mcounteren clear", k,
-			    0, ctr_trapped, 1);
+		check_eq_at(__FILE__, __LINE__, "U read, mcounteren clear", k, 0, ctr_trapped, 1);
 		csr_write(mcounteren, 1UL << k);
 		run_in_mode(MODE_S, in_lower_read_counter, k);
-		check_eq_at(__FILE__, __LINE__, "S read, mcounteren set", k, 0,
-			    ctr_trapped, 0);
+		check_eq_at(__FILE__, __LINE__, "S read, mcounteren set", k, 0, ctr_trapped, 0);
 		run_in_mode(MODE_U, in_lower_read_counter, k);
-		check_eq_at(__FILE__, __LINE__, "U read, both set", k, 0,
-			    ctr_trapped, 0);
+		check_eq_at(__FILE__, __LINE__, "U read, both set", k, 0, ctr_trapped, 0);
 		csr_write(scounteren, 7 & ~(1UL << k));
 		run_in_mode(MODE_U, in_lower_read_counter, k);
-		check_eq_at(__FILE__, __LINE__, "U read, scounteren clear", k,
-			    0, ctr_trapped, 1);
+		check_eq_at(__FILE__, __LINE__, "U read, scounteren clear", k, 0, ctr_trapped, 1);
 		run_in_mode(MODE_S, in_lower_read_counter, k);
-		check_eq_at(__FILE__, __LINE__, "S read ignores scounteren", k,
-			    0, ctr_trapped, 0);
+		check_eq_at(__FILE__, __LINE__, "S read ignores scounteren", k, 0, ctr_trapped, 0);
 	}
 	csr_write(mcounteren, 0);
 	csr_write(scounteren, 0);

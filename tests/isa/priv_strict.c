@@ -45,8 +45,7 @@ static void test_priority(void)
 	mmio_write64(CLINT_MTIMECMP(0), 0);
 	mmio_write32(CLINT_MSIP(0), 1);
 	csr_set(mip, 1UL << IRQ_SSI | 1UL << IRQ_STI);
-	csr_write(mie, 1UL << IRQ_SSI | 1UL << IRQ_STI | 1UL << IRQ_MSI |
-			       1UL << IRQ_MTI);
+	csr_write(mie, 1UL << IRQ_SSI | 1UL << IRQ_STI | 1UL << IRQ_MSI | 1UL << IRQ_MTI);
 	csr_set(mstatus, MSTATUS_MIE);
 	for (volatile int i = 0; i < 10000 && irq_n < 4; i++)
 		;
@@ -81,21 +80,18 @@ int main(u64 hartid)
 	expect_trap(TRAP_SKIP);
 	asm volatile("li t1, 0\n\tcsrrs t0, mhartid, t1" ::: "t0", "t1");
 	trap_action = TRAP_NONE;
-	CHECK("csrrs mhartid with zero-valued rs1 is illegal", trap_last.count,
-	      1);
+	CHECK("csrrs mhartid with zero-valued rs1 is illegal", trap_last.count, 1);
 	CHECK("... cause", trap_last.cause, CAUSE_ILLEGAL);
 	expect_trap(TRAP_SKIP);
 	asm volatile("li t1, 0\n\tcsrrc t0, cycle, t1" ::: "t0", "t1");
 	trap_action = TRAP_NONE;
-	CHECK("csrrc cycle with zero-valued rs1 is illegal", trap_last.count,
-	      1);
+	CHECK("csrrc cycle with zero-valued rs1 is illegal", trap_last.count, 1);
 
 	u64 a, b;
 	asm volatile("csrr %0, instret\n\tnop\n\tnop\n\tnop\n\tcsrr %1, instret"
 		     : "=r"(a), "=r"(b));
 	CHECK("instret counts exactly 4 instructions", b - a, 4);
-	asm volatile("csrr %0, minstret\n\taddi x0, x0, 1\n\tcsrr %1, minstret"
-		     : "=r"(a), "=r"(b));
+	asm volatile("csrr %0, minstret\n\taddi x0, x0, 1\n\tcsrr %1, minstret" : "=r"(a), "=r"(b));
 	CHECK("minstret counts exactly 2", b - a, 2);
 	csr_write(minstret, 1000000);
 	u64 w = csr_read(minstret);
@@ -104,23 +100,15 @@ int main(u64 hartid)
 	static u64 m[2];
 	u64 v = 0;
 	expect_trap(TRAP_SKIP);
-	asm volatile("amoadd.d %0, %2, (%1)"
-		     : "+r"(v)
-		     : "r"((u64)m + 4), "r"(1UL)
-		     : "memory");
+	asm volatile("amoadd.d %0, %2, (%1)" : "+r"(v) : "r"((u64)m + 4), "r"(1UL) : "memory");
 	trap_action = TRAP_NONE;
 	CHECK("misaligned amoadd.d traps", trap_last.count, 1);
-	CHECK("misaligned amoadd.d: cause 6 or 7",
-	      trap_last.cause == 6 || trap_last.cause == 7, 1);
+	CHECK("misaligned amoadd.d: cause 6 or 7", trap_last.cause == 6 || trap_last.cause == 7, 1);
 	CHECK("misaligned amoadd.d: tval", trap_last.tval, (u64)m + 4);
 	expect_trap(TRAP_SKIP);
-	asm volatile("amoor.w %0, %2, (%1)"
-		     : "+r"(v)
-		     : "r"((u64)m + 2), "r"(1UL)
-		     : "memory");
+	asm volatile("amoor.w %0, %2, (%1)" : "+r"(v) : "r"((u64)m + 2), "r"(1UL) : "memory");
 	trap_action = TRAP_NONE;
-	CHECK("misaligned amoor.w: cause 6 or 7",
-	      trap_last.cause == 6 || trap_last.cause == 7, 1);
+	CHECK("misaligned amoor.w: cause 6 or 7", trap_last.cause == 6 || trap_last.cause == 7, 1);
 	CHECK("misaligned amoor.w: tval", trap_last.tval, (u64)m + 2);
 	/* ctzw a5, a5 (Zbb), encoded by hand: this file is plain rv64gc. */
 	u64 r;

@@ -7,18 +7,18 @@ const char *test_name = "rv64a";
 static u64 amem[1024] __attribute__((aligned(4096)));
 
 /* AMO: returns the old value in the result, checks memory afterwards. */
-#define TEST_AMO(op, init, src, want_old, want_mem)                          \
-	do {                                                                 \
-		u64 old_;                                                    \
-		amem[0] = (u64)(init);                                       \
-		asm volatile(op " %0, %2, (%1)"                               \
-			     : "=r"(old_)                                     \
-			     : "r"(amem), "r"((u64)(src))                     \
-			     : "memory");                                     \
-		check_eq_at(__FILE__, __LINE__, op " old", (u64)(init),       \
-			    (u64)(src), old_, (u64)(want_old));               \
-		check_eq_at(__FILE__, __LINE__, op " mem", (u64)(init),       \
-			    (u64)(src), amem[0], (u64)(want_mem));            \
+#define TEST_AMO(op, init, src, want_old, want_mem)                                                \
+	do {                                                                                       \
+		u64 old_;                                                                          \
+		amem[0] = (u64)(init);                                                             \
+		asm volatile(op " %0, %2, (%1)"                                                    \
+			     : "=r"(old_)                                                          \
+			     : "r"(amem), "r"((u64)(src))                                          \
+			     : "memory");                                                          \
+		check_eq_at(__FILE__, __LINE__, op " old", (u64)(init), (u64)(src), old_,          \
+			    (u64)(want_old));                                                      \
+		check_eq_at(__FILE__, __LINE__, op " mem", (u64)(init), (u64)(src), amem[0],       \
+			    (u64)(want_mem));                                                      \
 	} while (0)
 
 static void test_amo_d(void)
@@ -26,17 +26,17 @@ static void test_amo_d(void)
 	TEST_AMO("amoadd.d", 5, 7, 5, 12);
 	TEST_AMO("amoadd.d", -1, 1, -1, 0);
 	TEST_AMO("amoswap.d", 0x1111, 0x2222, 0x1111, 0x2222);
-	TEST_AMO("amoand.d", 0xff00ff00ff00ff00, 0x0ff00ff00ff00ff0,
-		 0xff00ff00ff00ff00, 0x0f000f000f000f00);
-	TEST_AMO("amoor.d", 0xff00ff00ff00ff00, 0x0ff00ff00ff00ff0,
-		 0xff00ff00ff00ff00, 0xfff0fff0fff0fff0);
-	TEST_AMO("amoxor.d", 0xff00ff00ff00ff00, 0x0ff00ff00ff00ff0,
-		 0xff00ff00ff00ff00, 0xf0f0f0f0f0f0f0f0);
+	TEST_AMO("amoand.d", 0xff00ff00ff00ff00, 0x0ff00ff00ff00ff0, 0xff00ff00ff00ff00,
+		 0x0f000f000f000f00);
+	TEST_AMO("amoor.d", 0xff00ff00ff00ff00, 0x0ff00ff00ff00ff0, 0xff00ff00ff00ff00,
+		 0xfff0fff0fff0fff0);
+	TEST_AMO("amoxor.d", 0xff00ff00ff00ff00, 0x0ff00ff00ff00ff0, 0xff00ff00ff00ff00,
+		 0xf0f0f0f0f0f0f0f0);
 	TEST_AMO("amomin.d", -5, 3, -5, -5);
 	TEST_AMO("amomin.d", 3, -5, 3, -5);
 	TEST_AMO("amomax.d", -5, 3, -5, 3);
-	TEST_AMO("amomax.d", 0x8000000000000000, 0x7fffffffffffffff,
-		 0x8000000000000000, 0x7fffffffffffffff);
+	TEST_AMO("amomax.d", 0x8000000000000000, 0x7fffffffffffffff, 0x8000000000000000,
+		 0x7fffffffffffffff);
 	TEST_AMO("amominu.d", -5, 3, -5, 3);
 	TEST_AMO("amominu.d", 3, 7, 3, 3);
 	TEST_AMO("amomaxu.d", -5, 3, -5, -5);
@@ -52,28 +52,22 @@ static void test_amo_w(void)
 	u64 hi = 0xa5a5a5a500000000;
 	TEST_AMO("amoadd.w", hi | 0x7fffffff, 1, 0x7fffffff, hi | 0x80000000);
 	TEST_AMO("amoadd.w", hi | 0xffffffff, 1, -1, hi);
-	TEST_AMO("amoadd.w", hi | 0x80000000, 0x100000000, 0xffffffff80000000,
-		 hi | 0x80000000);
-	TEST_AMO("amoswap.w", hi | 0x80000001, 0x1234567822222222,
-		 0xffffffff80000001, hi | 0x22222222);
-	TEST_AMO("amoand.w", hi | 0xff00ff00, 0xfffffffff0f0f0f0,
-		 0xffffffffff00ff00, hi | 0xf000f000);
-	TEST_AMO("amoor.w", hi | 0x0f000000, 0x80000000, 0x0f000000,
-		 hi | 0x8f000000);
+	TEST_AMO("amoadd.w", hi | 0x80000000, 0x100000000, 0xffffffff80000000, hi | 0x80000000);
+	TEST_AMO("amoswap.w", hi | 0x80000001, 0x1234567822222222, 0xffffffff80000001,
+		 hi | 0x22222222);
+	TEST_AMO("amoand.w", hi | 0xff00ff00, 0xfffffffff0f0f0f0, 0xffffffffff00ff00,
+		 hi | 0xf000f000);
+	TEST_AMO("amoor.w", hi | 0x0f000000, 0x80000000, 0x0f000000, hi | 0x8f000000);
 	TEST_AMO("amoxor.w", hi | 0xffffffff, 0x0000ffff, -1, hi | 0xffff0000);
-	TEST_AMO("amomin.w", hi | 0x80000000, 0x7fffffff, 0xffffffff80000000,
-		 hi | 0x80000000);
+	TEST_AMO("amomin.w", hi | 0x80000000, 0x7fffffff, 0xffffffff80000000, hi | 0x80000000);
 	TEST_AMO("amomin.w", hi | 5, 0xffffffff, 5, hi | 0xffffffff);
 	/* upper bits of rs2 are ignored: 0x1_00000001 compares as 1 */
 	TEST_AMO("amomin.w", hi | 2, 0x100000001, 2, hi | 1);
-	TEST_AMO("amomax.w", hi | 0x80000000, 0x7fffffff, 0xffffffff80000000,
-		 hi | 0x7fffffff);
+	TEST_AMO("amomax.w", hi | 0x80000000, 0x7fffffff, 0xffffffff80000000, hi | 0x7fffffff);
 	TEST_AMO("amomax.w", hi | 5, 0xffffffff, 5, hi | 5);
-	TEST_AMO("amominu.w", hi | 0x80000000, 0x7fffffff, 0xffffffff80000000,
-		 hi | 0x7fffffff);
+	TEST_AMO("amominu.w", hi | 0x80000000, 0x7fffffff, 0xffffffff80000000, hi | 0x7fffffff);
 	TEST_AMO("amominu.w", hi | 5, 0xffffffff, 5, hi | 5);
-	TEST_AMO("amomaxu.w", hi | 0x80000000, 0x7fffffff, 0xffffffff80000000,
-		 hi | 0x80000000);
+	TEST_AMO("amomaxu.w", hi | 0x80000000, 0x7fffffff, 0xffffffff80000000, hi | 0x80000000);
 	TEST_AMO("amomaxu.w", hi | 5, 0xffffffff00000006, 5, hi | 6);
 	/* the word at offset 4 */
 	u64 old;
@@ -180,15 +174,9 @@ static void misaligned_amo(int line, const char *what, u64 addr, int kind)
 	u64 v = 0;
 	expect_trap(TRAP_SKIP);
 	if (kind == 0)
-		asm volatile("amoadd.w %0, %2, (%1)"
-			     : "+r"(v)
-			     : "r"(addr), "r"(1UL)
-			     : "memory");
+		asm volatile("amoadd.w %0, %2, (%1)" : "+r"(v) : "r"(addr), "r"(1UL) : "memory");
 	else if (kind == 1)
-		asm volatile("amoswap.d %0, %2, (%1)"
-			     : "+r"(v)
-			     : "r"(addr), "r"(1UL)
-			     : "memory");
+		asm volatile("amoswap.d %0, %2, (%1)" : "+r"(v) : "r"(addr), "r"(1UL) : "memory");
 	else
 		asm volatile("lr.d %0, (%1)" : "+r"(v) : "r"(addr) : "memory");
 	trap_action = TRAP_NONE;
@@ -200,8 +188,7 @@ static void misaligned_amo(int line, const char *what, u64 addr, int kind)
 	} else {
 		/* AMO: store/AMO misaligned (6) or access fault (7).  QEMU
 		 * 7.2 reports load-misaligned (4); tolerated, see README. */
-		check_eq_at(__FILE__, line, what, addr, c,
-			    c == 6 || c == 7 || c == 4, 1);
+		check_eq_at(__FILE__, line, what, addr, c, c == 6 || c == 7 || c == 4, 1);
 	}
 	check_eq_at(__FILE__, line, what, addr, 1, trap_last.tval, addr);
 }

@@ -18,10 +18,8 @@ static volatile u64 go, done1;
 static void hammer(void)
 {
 	for (int i = 0; i < ITERS; i++) {
-		asm volatile("amoadd.d x0, %1, (%0)" ::"r"(&cnt_amo), "r"(1UL)
-			     : "memory");
-		asm volatile("amoadd.w x0, %1, (%0)" ::"r"(&cnt_amow), "r"(1UL)
-			     : "memory");
+		asm volatile("amoadd.d x0, %1, (%0)" ::"r"(&cnt_amo), "r"(1UL) : "memory");
+		asm volatile("amoadd.w x0, %1, (%0)" ::"r"(&cnt_amow), "r"(1UL) : "memory");
 		u64 tmp, fail;
 		asm volatile("1: lr.d %0, (%2)\n\taddi %0, %0, 1\n\t"
 			     "sc.d %1, %0, (%2)\n\tbnez %1, 1b"

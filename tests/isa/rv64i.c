@@ -4,25 +4,21 @@
 
 const char *test_name = "rv64i";
 
-#define TEST_BR(op, a, b, taken)                                            \
-	do {                                                                \
-		u64 r_ = 0, a_ = (u64)(a), b_ = (u64)(b);                    \
-		asm volatile(op " %1, %2, 1f\n\tli %0, 0\n\tj 2f\n"            \
-			     "1:\tli %0, 1\n2:"                               \
-			     : "=&r"(r_)                                      \
-			     : "r"(a_), "r"(b_));                             \
-		check_eq_at(__FILE__, __LINE__, op, a_, b_, r_, (taken));     \
+#define TEST_BR(op, a, b, taken)                                                                   \
+	do {                                                                                       \
+		u64 r_ = 0, a_ = (u64)(a), b_ = (u64)(b);                                          \
+		asm volatile(op " %1, %2, 1f\n\tli %0, 0\n\tj 2f\n"                                \
+				"1:\tli %0, 1\n2:"                                                 \
+			     : "=&r"(r_)                                                           \
+			     : "r"(a_), "r"(b_));                                                  \
+		check_eq_at(__FILE__, __LINE__, op, a_, b_, r_, (taken));                          \
 	} while (0)
 
-#define TEST_LOAD(op, addr, off, want)                                      \
-	do {                                                                \
-		u64 r_;                                                      \
-		asm volatile(op " %0, %2(%1)"                                \
-			     : "=r"(r_)                                      \
-			     : "r"(addr), "i"(off)                           \
-			     : "memory");                                    \
-		check_eq_at(__FILE__, __LINE__, op, (u64)(addr), (u64)(off),  \
-			    r_, (u64)(want));                                \
+#define TEST_LOAD(op, addr, off, want)                                                             \
+	do {                                                                                       \
+		u64 r_;                                                                            \
+		asm volatile(op " %0, %2(%1)" : "=r"(r_) : "r"(addr), "i"(off) : "memory");        \
+		check_eq_at(__FILE__, __LINE__, op, (u64)(addr), (u64)(off), r_, (u64)(want));     \
 	} while (0)
 
 static u64 mem[8] __attribute__((aligned(64)));
@@ -139,12 +135,10 @@ static void test_shifts(void)
 static void test_upper(void)
 {
 	u64 r;
-	asm volatile("lui %0, 0x80000" : "=r"(r));
-	CHECK("lui sign-extends", r, 0xffffffff80000000);
-	asm volatile("lui %0, 0x7ffff" : "=r"(r));
-	CHECK("lui", r, 0x7ffff000);
-	asm volatile("lui %0, 0xfffff" : "=r"(r));
-	CHECK("lui all ones", r, 0xfffffffffffff000);
+	TEST(1, 0xffffffff80000000, asm volatile("lui %0, 0x80000" : "=r"(result)));
+	TEST(2, 0x7ffff000, asm volatile("lui %0, 0x7ffff" : "=r"(result)));
+	TEST(3, 0xfffffffffffff000, asm volatile("lui %0, 0xfffff" : "=r"(result)));
+	TEST(4, 0x1000, asm volatile("lui %0, 1" : "=r"(result)));
 	u64 here, a;
 	asm volatile("1: auipc %0, 0\n\tla %1, 1b" : "=r"(r), "=r"(here));
 	CHECK("auipc 0", r, here);
@@ -181,8 +175,7 @@ static void test_branches(void)
 	TEST_BR("bgeu", 0, -1, 0);
 	/* Backward branch: a counted loop. */
 	u64 n = 0, i = 10;
-	asm volatile("1: addi %0, %0, 1\n\taddi %1, %1, -1\n\tbnez %1, 1b"
-		     : "+r"(n), "+r"(i));
+	asm volatile("1: addi %0, %0, 1\n\taddi %1, %1, -1\n\tbnez %1, 1b" : "+r"(n), "+r"(i));
 	CHECK("backward bnez loop", n, 10);
 }
 
@@ -306,8 +299,7 @@ static void misaligned_load(int line, const char *op, u64 addr, u64 want, int sz
 	}
 	trap_action = TRAP_NONE;
 	if (trap_last.count) {
-		check_eq_at(__FILE__, line, op, addr, 0, trap_last.cause,
-			    CAUSE_MISALIGNED_LOAD);
+		check_eq_at(__FILE__, line, op, addr, 0, trap_last.cause, CAUSE_MISALIGNED_LOAD);
 		check_eq_at(__FILE__, line, op, addr, 1, trap_last.tval, addr);
 		check_eq_at(__FILE__, line, op, addr, 2, r, 0x5a5a);
 	} else {
@@ -315,8 +307,7 @@ static void misaligned_load(int line, const char *op, u64 addr, u64 want, int sz
 	}
 }
 
-static void misaligned_store(int line, const char *op, u64 addr, int sz,
-			     u64 want0, u64 want1)
+static void misaligned_store(int line, const char *op, u64 addr, int sz, u64 want0, u64 want1)
 {
 	u64 v = 0x1122334455667788;
 	expect_trap(TRAP_SKIP);
@@ -333,8 +324,7 @@ static void misaligned_store(int line, const char *op, u64 addr, int sz,
 	}
 	trap_action = TRAP_NONE;
 	if (trap_last.count) {
-		check_eq_at(__FILE__, line, op, addr, 0, trap_last.cause,
-			    CAUSE_MISALIGNED_STORE);
+		check_eq_at(__FILE__, line, op, addr, 0, trap_last.cause, CAUSE_MISALIGNED_STORE);
 		check_eq_at(__FILE__, line, op, addr, 1, trap_last.tval, addr);
 		want0 = 0;
 		want1 = 0;
@@ -367,8 +357,7 @@ static void test_misaligned(void)
 	misaligned_store(__LINE__, "sh+7", p + 7, 2, 0x8800000000000000, 0x77);
 	misaligned_store(__LINE__, "sw+2", p + 2, 4, 0x556677880000, 0);
 	misaligned_store(__LINE__, "sw+5", p + 5, 4, 0x6677880000000000, 0x55);
-	misaligned_store(__LINE__, "sd+3", p + 3, 8, 0x4455667788000000,
-			 0x112233);
+	misaligned_store(__LINE__, "sd+3", p + 3, 8, 0x4455667788000000, 0x112233);
 }
 
 int main(u64 hartid)
@@ -381,7 +370,6 @@ int main(u64 hartid)
 	test_jumps();
 	test_memory();
 	test_misaligned();
-	tprintf("misaligned accesses %s\n",
-		misaligned_traps ? "trap" : "are done in hardware");
+	tprintf("misaligned accesses %s\n", misaligned_traps ? "trap" : "are done in hardware");
 	return test_result();
 }

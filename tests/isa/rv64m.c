@@ -75,7 +75,7 @@ static void test_div(void)
 
 	TEST_RR("divw", 20, 6, 3);
 	TEST_RR("divw", -20, 6, -3);
-	TEST_RR("divw", 0x100000014, 6, 3); /* upper bits ignored */
+	TEST_RR("divw", 0x100000014, 6, 3);  /* upper bits ignored */
 	TEST_RR("divw", 5, 0x100000000, -1); /* low word of divisor is 0 */
 	TEST_RR("divw", 0x80000000, -1, 0xffffffff80000000);
 	TEST_RR("divw", 0xffffffff80000000, 1, 0xffffffff80000000);
