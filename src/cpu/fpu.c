@@ -515,6 +515,7 @@ static inline uint64_t int_result(uint64_t v, int ty)
 	return ty <= U32 ? (uint64_t)(int64_t)(int32_t)(uint32_t)v : v;
 }
 
+#if !FPU_HW /* the SSE engine rounds from the exact remainder instead */
 static uint64_t soft_to_int(uint64_t a, const struct fmt *f, int ty, int rm, uint32_t *fl)
 {
 	struct unp x = unpack(a, f);
@@ -557,6 +558,7 @@ out_of_range:
 	*fl |= FPU_NV;
 	return x.sign ? sat_neg(ty) : sat_pos(ty);
 }
+#endif
 
 static uint64_t soft_from_int(int sign, uint64_t mag, const struct fmt *f, int rm, uint32_t *fl)
 {
@@ -856,6 +858,12 @@ uint64_t f64_sqrt(uint64_t a, int rm, uint32_t *fflags)
 static float (*volatile fmaf_fn)(float, float, float) = fmaf;
 static double (*volatile fma_fn)(double, double, double) = fma;
 
+#ifdef FPU_NO_HW_FMA /* tests: the path of x86-64 hosts without FMA */
+#define have_hw_fma() false
+#else
+#define have_hw_fma() __builtin_cpu_supports("fma")
+#endif
+
 static inline bool fma_invalid_mul(uint64_t a, uint64_t b, const struct fmt *f)
 {
 	uint64_t ma = a & (fmt_sign(f) - 1), mb = b & (fmt_sign(f) - 1);
@@ -869,7 +877,7 @@ uint32_t f32_fma(uint32_t a, uint32_t b, uint32_t c, int rm, uint32_t *fflags)
 		return (uint32_t)soft_fma(a, b, c, &F32, rm, fflags);
 	float x = u2f(a), y = u2f(b), z = u2f(c);
 	mx_enter(rm, *fflags);
-	if (__builtin_cpu_supports("fma"))
+	if (have_hw_fma())
 		__asm__ volatile("vfmadd231ss %2, %1, %0" : "+x"(z) : "x"(x), "x"(y));
 	else
 		z = fmaf_fn(x, y, z);
@@ -891,7 +899,7 @@ uint64_t f64_fma(uint64_t a, uint64_t b, uint64_t c, int rm, uint32_t *fflags)
 		return soft_fma(a, b, c, &F64, rm, fflags);
 	double x = u2d(a), y = u2d(b), z = u2d(c);
 	mx_enter(rm, *fflags);
-	if (__builtin_cpu_supports("fma"))
+	if (have_hw_fma())
 		__asm__ volatile("vfmadd231sd %2, %1, %0" : "+x"(z) : "x"(x), "x"(y));
 	else
 		z = fma_fn(x, y, z);
@@ -919,11 +927,28 @@ uint32_t f64_to_f32(uint64_t a, int rm, uint32_t *fflags)
 }
 
 /*
- * Float to integer: cvtsd2si (64-bit) rounds in the current mode and is
- * exact for every |x| < 2^63, so it covers all in-range values except
- * [2^63, 2^64) for unsigned 64-bit, which are integers already.  Range and
- * NaN checks are done on the bits, and an out-of-range result raises only NV.
+ * Float to integer without touching MXCSR: cvttsd2si truncates (exactly,
+ * for every |x| < 2^63), and the remainder x - trunc(x) is always
+ * representable, so rounding in any mode, RMM included, is decided exactly
+ * from it.  [2^63, 2^64) for unsigned 64-bit holds only integers.  Range
+ * and NaN checks are done on the bits; an out-of-range result raises only NV.
  */
+static inline bool to_int_round_away(int rm, bool neg, double frac_mag, int64_t t)
+{
+	switch (rm) {
+	case FPU_RTZ:
+		return false;
+	case FPU_RDN:
+		return neg;
+	case FPU_RUP:
+		return !neg;
+	case FPU_RMM:
+		return frac_mag >= 0.5;
+	default:
+		return frac_mag > 0.5 || (frac_mag == 0.5 && (t & 1));
+	}
+}
+
 static uint64_t hw_f64_to_int(uint64_t a, int ty, int rm, uint32_t *fflags)
 {
 	uint64_t mag = a & ~(1ull << 63);
@@ -932,14 +957,17 @@ static uint64_t hw_f64_to_int(uint64_t a, int ty, int rm, uint32_t *fflags)
 	if (mag < 0x43e0000000000000ull) { /* |x| < 2^63 */
 		double x = u2d(a);
 		int64_t r;
-		mx_enter(rm, *fflags);
-		__asm__ volatile("cvtsd2si %1, %q0" : "=r"(r) : "x"(x));
-		uint32_t fl = mx_leave(rm);
+		__asm__("cvttsd2si %1, %q0" : "=r"(r) : "x"(x));
+		double frac = x - (double)r; /* exact: no flags */
+		bool inexact = frac != 0;
+		if (inexact && to_int_round_away(rm, neg, neg ? -frac : frac, r))
+			r += neg ? -1 : 1;
 		bool ok = ty == I64 || (ty == U64 && r >= 0) ||
 			  (ty == I32 && r >= INT32_MIN && r <= INT32_MAX) ||
 			  (ty == U32 && r >= 0 && r <= (int64_t)UINT32_MAX);
 		if (ok) {
-			*fflags |= fl;
+			if (inexact)
+				*fflags |= FPU_NX;
 			return int_result((uint64_t)r, ty);
 		}
 		*fflags |= FPU_NV;
@@ -970,17 +998,11 @@ static uint64_t hw_f32_to_int(uint32_t a, int ty, int rm, uint32_t *fflags)
 #define HW_TO_INT(name, ty)                                                                        \
 	uint64_t f32_to_##name(uint32_t a, int rm, uint32_t *fflags)                               \
 	{                                                                                          \
-		rm &= 7;                                                                           \
-		if (rm == FPU_RMM)                                                                 \
-			return soft_to_int(a, &F32, ty, rm, fflags);                               \
-		return hw_f32_to_int(a, ty, rm, fflags);                                           \
+		return hw_f32_to_int(a, ty, rm & 7, fflags);                                       \
 	}                                                                                          \
 	uint64_t f64_to_##name(uint64_t a, int rm, uint32_t *fflags)                               \
 	{                                                                                          \
-		rm &= 7;                                                                           \
-		if (rm == FPU_RMM)                                                                 \
-			return soft_to_int(a, &F64, ty, rm, fflags);                               \
-		return hw_f64_to_int(a, ty, rm, fflags);                                           \
+		return hw_f64_to_int(a, ty, rm & 7, fflags);                                       \
 	}
 
 HW_TO_INT(i32, I32)

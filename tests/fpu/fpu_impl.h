@@ -66,7 +66,8 @@ struct fpu_impl {
 		    u32_to_f64, i64_to_f64, u64_to_f64, f32_to_f64, f64_to_f32                     \
 	}
 
-extern const struct fpu_impl fpu_soft; /* fpu_ref.c */
-extern const struct fpu_impl fpu_hw;   /* the library as built */
+extern const struct fpu_impl fpu_soft;	/* fpu_ref.c */
+extern const struct fpu_impl fpu_hw;	/* the library as built */
+extern const struct fpu_impl fpu_nofma; /* fpu_nofma.c */
 
 #endif

@@ -765,14 +765,14 @@ static uint64_t run(const struct fpu_impl *m, const struct vec *v, uint32_t *fl)
 
 int test_vectors(void)
 {
-	static const struct fpu_impl *impls[] = {&fpu_hw, &fpu_soft};
+	static const struct fpu_impl *impls[] = {&fpu_hw, &fpu_soft, &fpu_nofma};
 	/* Flags already set before the operation must stay, and not hide new ones. */
 	static const uint32_t pre[] = {0, NX, NX | UF | OF | DZ | NV, NV | DZ};
 	int bad = 0, n = 0;
 
 	for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
 		const struct vec *v = &vecs[i];
-		for (size_t k = 0; k < 2; k++) {
+		for (size_t k = 0; k < sizeof(impls) / sizeof(impls[0]); k++) {
 			for (size_t p = 0; p < sizeof(pre) / sizeof(pre[0]); p++) {
 				uint32_t fl = pre[p];
 				uint64_t r = run(impls[k], v, &fl);
