@@ -99,11 +99,13 @@ void cpu_request_stop(struct cpu *c)
 	hart_kick(&c->h);
 }
 
-/* Host CLOCK_MONOTONIC deadline of the earliest timer that can wake this hart. */
+/* Host CLOCK_MONOTONIC deadline of the earliest enabled timer that can wake this hart. */
 static int64_t wfi_deadline(struct hart *h)
 {
-	uint64_t cmp = atomic_load(&h->mtimecmp);
-	if ((h->menvcfg & MENVCFG_STCE) && h->stimecmp < cmp)
+	uint64_t cmp = UINT64_MAX;
+	if (h->mie & (1ull << IRQ_M_TIMER))
+		cmp = atomic_load(&h->mtimecmp);
+	if ((h->menvcfg & MENVCFG_STCE) && (h->mie & (1ull << IRQ_S_TIMER)) && h->stimecmp < cmp)
 		cmp = h->stimecmp;
 	return timebase_to_host_ns(h->tb, cmp);
 }
@@ -169,6 +171,8 @@ uint64_t cpu_instret(const struct cpu *c)
 
 void cpu_flush_write_tlb(struct cpu *c)
 {
-	/* Called from another thread: ask the hart to flush at its next block boundary. */
-	(void)c;
+	/* Called from another thread: the hart flushes at its next block boundary, after
+	 * which every store to a page goes once through the path that logs it dirty. */
+	atomic_fetch_or(&c->h.pending, PENDING_TLB_FLUSH);
+	hart_kick(&c->h);
 }

@@ -63,8 +63,10 @@
 #define IRQ_S_EXT   9
 #define IRQ_M_EXT   11
 
-/* Not an interrupt: asks the hart to leave its loop (stop request). */
-#define PENDING_STOP (1ull << 63)
+/* Not interrupts: requests from other threads, seen between blocks. */
+#define PENDING_STOP      (1ull << 63) /* leave the run loop */
+#define PENDING_TLB_FLUSH (1ull << 62) /* drop cached translations (dirty logging began) */
+#define PENDING_REQUESTS  (PENDING_STOP | PENDING_TLB_FLUSH)
 
 /* menvcfg.STCE: Sstc's stimecmp is enabled for S-mode. */
 #define MENVCFG_STCE (1ull << 63)

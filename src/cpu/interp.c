@@ -103,7 +103,13 @@ dispatch:
 		if (unlikely(p)) {
 			if (p & PENDING_STOP)
 				return;
-			trap_take_interrupt(h, p);
+			if (p & PENDING_TLB_FLUSH) {
+				atomic_fetch_and(&h->pending, ~PENDING_TLB_FLUSH);
+				tlb_flush_all(h);
+				dtlb = h->dtlb;
+			}
+			if (p & ~PENDING_REQUESTS)
+				trap_take_interrupt(h, p & ~PENDING_REQUESTS);
 		}
 	}
 	{

@@ -13,7 +13,7 @@ void hart_update_mode(struct hart *h)
 	uint64_t m_on = (h->priv < PRV_M || (h->mstatus & MSTATUS_MIE)) ? ~h->mideleg : 0;
 	uint64_t s_on =
 	    (h->priv < PRV_S || (h->priv == PRV_S && (h->mstatus & MSTATUS_SIE))) ? h->mideleg : 0;
-	h->take_mask = ((m_on | s_on) & h->mie) | PENDING_STOP;
+	h->take_mask = ((m_on | s_on) & h->mie) | PENDING_REQUESTS;
 
 	unsigned dp = mmu_data_priv(h);
 	enum tlb_ctx dc = dp == PRV_M		       ? TLBC_M
