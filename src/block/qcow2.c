@@ -44,8 +44,8 @@ static int q2_init(struct qcow2 *s, int depth, struct verr *err)
 	int r = qcow2_header_load(s, err);
 	if (r < 0)
 		return r;
-	if (qcache_init(&s->l2_cache, q2_cache_slots(4u << 20, s->cs, 64), s->cs) < 0 ||
-	    qcache_init(&s->rb_cache, q2_cache_slots(1u << 20, s->cs, 16), s->cs) < 0)
+	if (qcache_init(&s->l2_cache, q2_cache_slots(4u << 20, s->cs, 64), s->cs, true) < 0 ||
+	    qcache_init(&s->rb_cache, q2_cache_slots(1u << 20, s->cs, 16), s->cs, false) < 0)
 		return verr_set(err, ENOMEM, "out of memory for the metadata caches");
 	return q2_backing_open(s, depth, err);
 }

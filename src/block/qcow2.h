@@ -59,19 +59,26 @@
 #define QCOW2_L2_RESERVED   0x3f000000000001feull
 #define QCOW2_REFT_OFF_MASK 0xfffffffffffffe00ull
 
-/* A small LRU cache of metadata clusters (L2 tables or refcount blocks).
- * Write-through: whoever changes a cached table writes the change to the file
- * at once, so the cache never holds anything the file does not. */
+/* A small LRU cache of metadata clusters (L2 tables or refcount blocks),
+ * written back at flush or eviction (see qcow2_cache.c). */
 struct qcache_ent {
 	uint64_t off; /* host offset, 0 = empty slot */
 	uint64_t used;
+	bool dirty;
 	uint8_t *data;
 };
 
 struct qcache {
 	unsigned n;
+	bool barrier; /* L2 cache: refcounts must be durable before a write-back */
 	uint64_t tick;
 	struct qcache_ent *ents;
+};
+
+/* A reference to drop once the L2/L1 change that removed it is durable. */
+struct q2_free {
+	uint64_t off, len;
+	bool punch;
 };
 
 struct qcow2 {
@@ -110,6 +117,9 @@ struct qcow2 {
 	struct blk *backing;
 
 	bool corrupt_reported;
+	uint64_t l1_dirty_lo, l1_dirty_hi; /* L1 entries [lo, hi) not yet written */
+	struct q2_free *pending;	   /* deferred frees, applied by qcow2_meta_flush */
+	size_t npending, cap_pending;
 	struct qcache l2_cache, rb_cache;
 	pthread_mutex_t lock;
 	pthread_rwlock_t map_lock;
@@ -142,10 +152,14 @@ static inline void q2_put32(uint8_t *p, uint32_t v)
 int qcow2_header_load(struct qcow2 *s, struct verr *err);
 
 /* qcow2_cache.c */
-int qcache_init(struct qcache *c, unsigned n, uint64_t cs);
+int qcache_init(struct qcache *c, unsigned n, uint64_t cs, bool barrier);
 void qcache_free(struct qcache *c);
 /* Table at host offset 'off': read from the file unless cached. */
 int qcache_get(struct qcow2 *s, struct qcache *c, uint64_t off, uint8_t **data);
+/* Mark the cached table at 'off' changed. */
+void qcache_dirty(struct qcache *c, uint64_t off);
+/* Write every changed table of this cache. */
+int qcache_flush(struct qcow2 *s, struct qcache *c);
 /* Forget a cached table (its cluster was rewritten behind the cache's back). */
 void qcache_drop(struct qcache *c, uint64_t off);
 /* A freshly allocated table: zero-filled in the cache and written to the file. */
@@ -155,8 +169,16 @@ int qcache_get_new(struct qcow2 *s, struct qcache *c, uint64_t off, uint8_t **da
 int qcow2_refcount_get(struct qcow2 *s, uint64_t cluster, uint64_t *rc);
 int qcow2_refcount_add(struct qcow2 *s, uint64_t cluster, int delta);
 int qcow2_cluster_alloc(struct qcow2 *s, uint64_t *off);
-/* Drop one reference to each host cluster in [off, off+len). */
+/* Drop one reference to each host cluster in [off, off+len), at the next
+ * metadata flush (after the mapping that used them is gone from the disk). */
 int qcow2_clusters_free(struct qcow2 *s, uint64_t off, uint64_t len, bool punch);
+/* The same, at once: only when nothing on disk refers to them any more. */
+int qcow2_clusters_free_now(struct qcow2 *s, uint64_t off, uint64_t len, bool punch);
+/* Make all metadata durable, in an order that never lets the disk refer to a
+ * cluster whose refcount is not yet counted; then apply deferred frees. */
+int qcow2_meta_flush(struct qcow2 *s);
+/* Flush early when the deferred frees pile up. */
+int qcow2_meta_maybe_flush(struct qcow2 *s);
 /* Is [off, off+len) a plausible place for a table or data cluster? */
 bool qcow2_host_range_ok(const struct qcow2 *s, uint64_t off, uint64_t len);
 
@@ -164,18 +186,21 @@ bool qcow2_host_range_ok(const struct qcow2 *s, uint64_t off, uint64_t len);
 enum q2_kind { Q2_UNALLOC, Q2_ZERO, Q2_NORMAL, Q2_COMPRESSED };
 struct q2_map {
 	enum q2_kind kind;
-	uint64_t entry; /* raw L2 entry */
-	uint64_t host;	/* NORMAL: host offset of the first byte */
-	uint64_t len;	/* bytes from the guest offset with the same kind (contiguous host) */
+	uint64_t entry;	   /* raw L2 entry */
+	uint64_t host;	   /* NORMAL: host offset of the first byte */
+	uint64_t len;	   /* bytes from the guest offset with the same kind (contiguous host) */
+	uint64_t file_end; /* end of the used file when mapped (for use outside 'lock') */
 };
 int qcow2_map(struct qcow2 *s, uint64_t off, uint64_t len, struct q2_map *m);
 /* The L2 table for guest cluster 'gc', allocating it if 'alloc'. *tbl NULL if none. */
 int qcow2_l2_get(struct qcow2 *s, uint64_t gc, bool alloc, uint8_t **tbl, uint64_t *l2_off);
 int qcow2_l2_set(struct qcow2 *s, uint64_t gc, uint64_t entry);
+void qcow2_l1_dirty(struct qcow2 *s, uint64_t l1i);
+int qcow2_l1_flush(struct qcow2 *s);
 int qcow2_entry_classify(const struct qcow2 *s, uint64_t e, enum q2_kind *kind);
 
 /* qcow2_compress.c */
-int qcow2_compressed_read(struct qcow2 *s, uint64_t entry, uint8_t *cluster);
+int qcow2_compressed_read(struct qcow2 *s, uint64_t entry, uint64_t file_end, uint8_t *cluster);
 void qcow2_compressed_range(const struct qcow2 *s, uint64_t entry, uint64_t *off, uint64_t *len);
 
 /* qcow2_io.c */

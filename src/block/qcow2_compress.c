@@ -31,11 +31,10 @@ static int q2_inflate(const uint8_t *in, uint64_t inlen, uint8_t *out, uint64_t 
 	return ok ? 0 : -EIO;
 }
 
-int qcow2_compressed_read(struct qcow2 *s, uint64_t entry, uint8_t *cluster)
+int qcow2_compressed_read(struct qcow2 *s, uint64_t entry, uint64_t end, uint8_t *cluster)
 {
 	uint64_t off, len;
 	qcow2_compressed_range(s, entry, &off, &len);
-	uint64_t end = s->end_cluster << s->cluster_bits;
 	if (off < s->cs || off >= end)
 		return qcow2_corrupt(s, "compressed cluster outside the file");
 	if (len > end - off)

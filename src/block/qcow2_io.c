@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "block/qcow2.h"
+#include "util/log.h"
 
 static struct qcow2 *q2(struct blk *b)
 {
@@ -51,7 +52,7 @@ static int q2_read_run(struct qcow2 *s, const struct q2_map *m, uint8_t *buf, ui
 	uint8_t *c = malloc(s->cs);
 	if (!c)
 		return -ENOMEM;
-	int r = qcow2_compressed_read(s, m->entry, c);
+	int r = qcow2_compressed_read(s, m->entry, m->file_end, c);
 	if (r == 0)
 		memcpy(buf, c + (off & (s->cs - 1)), m->len);
 	free(c);
@@ -87,7 +88,7 @@ static int q2_cluster_old(struct qcow2 *s, uint64_t gc, enum q2_kind k, uint64_t
 	case Q2_UNALLOC:
 		return q2_read_backing(s, c, s->cs, gc << s->cluster_bits);
 	case Q2_COMPRESSED:
-		return qcow2_compressed_read(s, e, c);
+		return qcow2_compressed_read(s, e, s->end_cluster << s->cluster_bits, c);
 	default:
 		memset(c, 0, s->cs);
 		return 0;
@@ -180,6 +181,8 @@ static int64_t q2_write_step(struct qcow2 *s, const uint8_t *buf, uint64_t len, 
 	}
 	if (r == 0)
 		r = q2_write_alloc(s, buf, n, off);
+	if (r == 0)
+		r = qcow2_meta_maybe_flush(s);
 	pthread_mutex_unlock(&s->lock);
 	pthread_rwlock_unlock(&s->map_lock);
 	return r < 0 ? r : (int64_t)n;
@@ -238,8 +241,11 @@ static int q2_zap(struct qcow2 *s, uint64_t off, uint64_t len, enum q2_zap_mode 
 	int r = 0;
 	pthread_rwlock_wrlock(&s->map_lock);
 	pthread_mutex_lock(&s->lock);
-	for (uint64_t gc = first; gc < end && r == 0; gc++)
+	for (uint64_t gc = first; gc < end && r == 0; gc++) {
 		r = q2_zap_cluster(s, gc, mode);
+		if (r == 0)
+			r = qcow2_meta_maybe_flush(s);
+	}
 	pthread_mutex_unlock(&s->lock);
 	pthread_rwlock_unlock(&s->map_lock);
 	return r;
@@ -300,13 +306,20 @@ static int q2_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool may_u
 
 static int q2_flush(struct blk *b)
 {
-	/* Metadata is written through, so the file holds everything already. */
-	return fdatasync(q2(b)->fd) < 0 ? -errno : 0;
+	struct qcow2 *s = q2(b);
+	pthread_mutex_lock(&s->lock);
+	int r = qcow2_meta_flush(s);
+	pthread_mutex_unlock(&s->lock);
+	return r;
 }
 
 static void q2_close(struct blk *b)
 {
 	struct qcow2 *s = q2(b);
+	int r = qcow2_meta_flush(s);
+	if (r < 0)
+		log_warn("%s: writing metadata on close: %s", s->path, strerror(-r));
+	free(s->pending);
 	blk_close(s->backing);
 	qcache_free(&s->l2_cache);
 	qcache_free(&s->rb_cache);

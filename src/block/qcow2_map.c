@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* qcow2 guest-to-host mapping: the L1 table and the L2 tables it points to. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "block/qcow2.h"
@@ -25,11 +26,35 @@ int qcow2_entry_classify(const struct qcow2 *s, uint64_t e, enum q2_kind *kind)
 	return 0;
 }
 
-static int q2_l1_write(struct qcow2 *s, uint64_t l1i)
+/* L1 entries are written back with the L2 tables (qcow2_meta_flush). */
+void qcow2_l1_dirty(struct qcow2 *s, uint64_t l1i)
 {
-	uint8_t be[8];
-	q2_put64(be, s->l1[l1i]);
-	return blk_util_pwrite_full(s->fd, be, 8, s->l1_offset + l1i * 8);
+	if (s->l1_dirty_lo == s->l1_dirty_hi) {
+		s->l1_dirty_lo = l1i;
+		s->l1_dirty_hi = l1i + 1;
+		return;
+	}
+	if (l1i < s->l1_dirty_lo)
+		s->l1_dirty_lo = l1i;
+	if (l1i >= s->l1_dirty_hi)
+		s->l1_dirty_hi = l1i + 1;
+}
+
+int qcow2_l1_flush(struct qcow2 *s)
+{
+	uint64_t lo = s->l1_dirty_lo, n = s->l1_dirty_hi - lo;
+	if (!n)
+		return 0;
+	uint8_t *be = malloc(n * 8);
+	if (!be)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < n; i++)
+		q2_put64(be + i * 8, s->l1[lo + i]);
+	int r = blk_util_pwrite_full(s->fd, be, n * 8, s->l1_offset + lo * 8);
+	free(be);
+	if (r == 0)
+		s->l1_dirty_lo = s->l1_dirty_hi = 0;
+	return r;
 }
 
 /* Before writing through a table or cluster not flagged COPIED, make sure we
@@ -54,7 +79,8 @@ static int q2_l2_alloc(struct qcow2 *s, uint64_t l1i, uint8_t **tbl, uint64_t *l
 		return r;
 	s->l1[l1i] = off | QCOW2_COPIED;
 	*l2_off = off;
-	return q2_l1_write(s, l1i);
+	qcow2_l1_dirty(s, l1i);
+	return 0;
 }
 
 int qcow2_l2_get(struct qcow2 *s, uint64_t gc, bool alloc, uint8_t **tbl, uint64_t *l2_off)
@@ -76,8 +102,7 @@ int qcow2_l2_get(struct qcow2 *s, uint64_t gc, bool alloc, uint8_t **tbl, uint64
 		if (r < 0)
 			return r;
 		s->l1[l1i] |= QCOW2_COPIED;
-		if ((r = q2_l1_write(s, l1i)) < 0)
-			return r;
+		qcow2_l1_dirty(s, l1i);
 	}
 	*l2_off = off;
 	return qcache_get(s, &s->l2_cache, off, tbl);
@@ -92,10 +117,8 @@ int qcow2_l2_set(struct qcow2 *s, uint64_t gc, uint64_t entry)
 		return r;
 	uint64_t idx = gc & ((1ull << s->l2_bits) - 1);
 	q2_put64(tbl + idx * 8, entry);
-	r = blk_util_pwrite_full(s->fd, tbl + idx * 8, 8, l2_off + idx * 8);
-	if (r < 0)
-		qcache_drop(&s->l2_cache, l2_off);
-	return r;
+	qcache_dirty(&s->l2_cache, l2_off);
+	return 0;
 }
 
 /* Can the cluster after one of kind 'k' with entry 'prev' join the same run? */
@@ -122,6 +145,7 @@ int qcow2_map(struct qcow2 *s, uint64_t off, uint64_t len, struct q2_map *m)
 	if (r < 0)
 		return r;
 	memset(m, 0, sizeof(*m));
+	m->file_end = s->end_cluster << s->cluster_bits;
 	uint64_t table_left = ((mask - idx + 1) << s->cluster_bits) - in;
 	if (!tbl) {
 		m->kind = Q2_UNALLOC;

@@ -32,8 +32,8 @@ bool qcow2_host_range_ok(const struct qcow2 *s, uint64_t off, uint64_t len)
 
 int qcow2_corrupt(struct qcow2 *s, const char *what)
 {
-	if (!s->corrupt_reported) {
-		s->corrupt_reported = true;
+	/* May run outside 'lock' (compressed reads): report once, atomically. */
+	if (!__atomic_exchange_n(&s->corrupt_reported, true, __ATOMIC_RELAXED)) {
 		log_warn("%s: corrupt qcow2 image: %s", s->path, what);
 	}
 	return -EIO;
@@ -162,7 +162,8 @@ static int q2_reft_replace(struct qcow2 *s, uint64_t *nt, uint64_t off, uint32_t
 	s->reft_offset = off;
 	s->reft_clusters = clusters;
 	s->reft_entries = n;
-	return qcow2_clusters_free(s, old_off, old_clusters << s->cluster_bits, false);
+	/* The header no longer points at the old table: free it right away. */
+	return qcow2_clusters_free_now(s, old_off, old_clusters << s->cluster_bits, false);
 }
 
 #define Q2_EXT_MAX 64
@@ -238,6 +239,9 @@ static int q2_refcount_extend(struct qcow2 *s, uint64_t need)
 	s->end_cluster = end;
 	if ((r = q2_ext_write_blocks(s, p, t, set, nb)) < 0)
 		return r;
+	/* New blocks must be durable before the table points at them. */
+	if (fdatasync(s->fd) < 0)
+		return -errno;
 	if (t == 0) {
 		for (unsigned j = 0; j < nb && r == 0; j++) {
 			s->reft[set[j]] = (p + j) << s->cluster_bits;
@@ -293,11 +297,7 @@ int qcow2_refcount_add(struct qcow2 *s, uint64_t cluster, int delta)
 	uint64_t boff;
 	unsigned blen;
 	rb_put(s, blk, i, v, &boff, &blen);
-	r = blk_util_pwrite_full(s->fd, blk + boff, blen, off + boff);
-	if (r < 0) {
-		qcache_drop(&s->rb_cache, off);
-		return r;
-	}
+	qcache_dirty(&s->rb_cache, off);
 	if (v == 0 && cluster < s->free_hint)
 		s->free_hint = cluster;
 	return 0;
@@ -344,7 +344,7 @@ int qcow2_cluster_alloc(struct qcow2 *s, uint64_t *off)
 	return 0;
 }
 
-int qcow2_clusters_free(struct qcow2 *s, uint64_t off, uint64_t len, bool punch)
+int qcow2_clusters_free_now(struct qcow2 *s, uint64_t off, uint64_t len, bool punch)
 {
 	if (!len)
 		return 0;
@@ -358,5 +358,28 @@ int qcow2_clusters_free(struct qcow2 *s, uint64_t off, uint64_t len, bool punch)
 			fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				  (off_t)(c << s->cluster_bits), (off_t)s->cs);
 	}
+	return 0;
+}
+
+int qcow2_clusters_free(struct qcow2 *s, uint64_t off, uint64_t len, bool punch)
+{
+	if (!len)
+		return 0;
+	if (s->npending) {
+		struct q2_free *last = &s->pending[s->npending - 1];
+		if (last->off + last->len == off && last->punch == punch) {
+			last->len += len;
+			return 0;
+		}
+	}
+	if (s->npending == s->cap_pending) {
+		size_t cap = s->cap_pending ? s->cap_pending * 2 : 64;
+		struct q2_free *p = realloc(s->pending, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		s->pending = p;
+		s->cap_pending = cap;
+	}
+	s->pending[s->npending++] = (struct q2_free){.off = off, .len = len, .punch = punch};
 	return 0;
 }

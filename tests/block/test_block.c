@@ -96,7 +96,14 @@ static void test_qcow2_fresh(void)
 	t_seed(2);
 	CHECK(ops_apply(b, &sh, &cfg) == 0, "ops");
 	CHECK(verify_read(b, &sh) == 0, "content before close");
+	/* What is on disk between requests, unflushed, is what a crashed process
+	 * leaves: it may leak clusters (exit 3) but never be corrupt (exit 2). */
+	CHECK(run("cp '%s' '%s'", img, tp("crash.qcow2")) == 0, "cp");
+	int st = run("%s check '%s'", t_qemu_img, tp("crash.qcow2"));
+	CHECK(st == 0 || st == 3, "unflushed image: qemu-img check exit %d\n%s", st, run_log());
 	CHECK(blk_flush(b) == 0, "flush");
+	CHECK(run("cp '%s' '%s'", img, tp("crash.qcow2")) == 0, "cp");
+	CHECK(qemu_check(tp("crash.qcow2")) == 0, "flushed image checks clean while open");
 	blk_close(b);
 	CHECK(qemu_check(img) == 0, "qemu-img check");
 	CHECK(qemu_compare(tp("fresh.shadow"), img, "qcow2") == 0, "qemu-img compare");
@@ -357,13 +364,47 @@ static void test_thin(void)
 	CHECK(qemu_check(img) == 0, "check");
 }
 
+/* Discarding thousands of scattered clusters returns their space to the host. */
+static void test_discard_many(void)
+{
+	const char *img = tp("dm.qcow2");
+	CHECK(run("%s create -f qcow2 -o cluster_size=4096 '%s' 64M", t_qemu_img, img) == 0,
+	      "create");
+	struct blk *b = open_ok(img, BLK_FMT_AUTO, false);
+	CHECK(b, "open");
+	uint8_t buf[4096];
+	memset(buf, 0xee, sizeof(buf));
+	/* Every other cluster, so the host clusters freed are not contiguous. */
+	for (uint64_t off = 0; off < 64 * MiB; off += 8192)
+		CHECK(blk_pwrite(b, buf, 4096, off) == 0, "write");
+	CHECK(blk_flush(b) == 0, "flush");
+	struct blk_info in;
+	struct verr err;
+	CHECK(blk_info_get(img, &in, &err) == 0, "info");
+	uint64_t full = in.allocated_bytes;
+	CHECK(blk_discard(b, 0, 64 * MiB) == 0, "discard");
+	CHECK(blk_pread(b, buf, 4096, 8192) == 0 && buf[0] == 0 && buf[4095] == 0, "zeros");
+	CHECK(blk_flush(b) == 0, "flush");
+	CHECK(blk_info_get(img, &in, &err) == 0, "info");
+	CHECK(in.allocated_bytes < full / 4, "space returned: %llu -> %llu bytes",
+	      (unsigned long long)full, (unsigned long long)in.allocated_bytes);
+	/* Freed clusters are reused. */
+	for (uint64_t off = 0; off < 16 * MiB; off += 4096)
+		CHECK(blk_pwrite(b, buf, 4096, off) == 0, "rewrite");
+	blk_close(b);
+	CHECK(qemu_check(img) == 0, "check");
+	CHECK(run("%s info '%s' | grep -Eq 'disk size: 1[0-9](\\.[0-9])? MiB'", t_qemu_img, img) ==
+		  0,
+	      "reused freed clusters: %s", run_log());
+}
+
 /* Several threads writing into shared clusters at once, with readers. */
 struct thr {
 	struct blk *b;
 	struct shadow *sh;
 	uint64_t base, len;
 	int id, err;
-	volatile int *stop;
+	_Atomic int *stop;
 };
 
 static void *thr_writer(void *p)
@@ -411,24 +452,18 @@ static void *thr_reader(void *p)
 	return NULL;
 }
 
-static void test_threads(void)
+/* 4 writers in regions whose edges share clusters, 2 readers, on 'img'. */
+static void threads_run(const char *img, struct shadow *sh, uint64_t region)
 {
-	const char *img = tp("thr.qcow2");
-	uint64_t size = 64 * MiB;
-	CHECK(create(img, BLK_FMT_QCOW2, size, NULL) == 0, "create");
 	struct blk *b = open_ok(img, BLK_FMT_AUTO, false);
 	CHECK(b, "open");
-	struct shadow sh;
-	CHECK(shadow_open(&sh, tp("thr.shadow"), size) == 0, "shadow");
 	enum { NW = 4, NR = 2 };
 	pthread_t th[NW + NR];
 	struct thr t[NW + NR];
-	volatile int stop = 0;
-	/* Region edges are not cluster aligned: neighbours share clusters. */
-	uint64_t region = 5 * MiB + 12345;
+	_Atomic int stop = 0;
 	for (int i = 0; i < NW + NR; i++) {
 		t[i] = (struct thr){.b = b,
-				    .sh = &sh,
+				    .sh = sh,
 				    .base = (uint64_t)i * region,
 				    .len = region,
 				    .id = i,
@@ -442,10 +477,38 @@ static void test_threads(void)
 		pthread_join(th[i], NULL);
 	for (int i = 0; i < NW + NR; i++)
 		CHECK(t[i].err == 0, "thread %d: %s", i, strerror(-t[i].err));
-	CHECK(verify_read(b, &sh) == 0, "content after concurrent writes");
+	CHECK(verify_read(b, sh) == 0, "content after concurrent writes");
 	blk_close(b);
 	CHECK(qemu_check(img) == 0, "check");
+}
+
+static void test_threads(void)
+{
+	const char *img = tp("thr.qcow2");
+	uint64_t size = 64 * MiB;
+	CHECK(create(img, BLK_FMT_QCOW2, size, NULL) == 0, "create");
+	struct shadow sh;
+	CHECK(shadow_open(&sh, tp("thr.shadow"), size) == 0, "shadow");
+	/* Region edges are not cluster aligned: neighbours share clusters. */
+	threads_run(img, &sh, 5 * MiB + 12345);
 	CHECK(qemu_compare(tp("thr.shadow"), img, "qcow2") == 0, "compare");
+	shadow_close(&sh);
+
+	/* The same over compressed clusters (rewrites free their sectors). */
+	const char *cimg = tp("thrc.qcow2");
+	CHECK(shadow_open(&sh, tp("thrc.shadow"), 16 * MiB) == 0, "shadow");
+	uint8_t *buf = malloc(MiB);
+	for (uint64_t off = 0; off < 16 * MiB; off += MiB) {
+		for (size_t i = 0; i < MiB; i++)
+			buf[i] = (uint8_t)((i / 100) ^ (off >> 20));
+		shadow_write(&sh, buf, MiB, off);
+	}
+	free(buf);
+	CHECK(run("%s convert -c -f raw -O qcow2 '%s' '%s'", t_qemu_img, tp("thrc.shadow"), cimg) ==
+		  0,
+	      "convert -c: %s", run_log());
+	threads_run(cimg, &sh, 2 * MiB + 777);
+	CHECK(qemu_compare(tp("thrc.shadow"), cimg, "qcow2") == 0, "compare");
 	shadow_close(&sh);
 }
 
@@ -513,6 +576,7 @@ int main(int argc, char **argv)
 	    {"compressed", test_compressed},
 	    {"backing", test_backing},
 	    {"thin", test_thin},
+	    {"discard_many", test_discard_many},
 	    {"threads", test_threads},
 	    {"snapshots", test_snapshots},
 	    {"v2", test_v2},
