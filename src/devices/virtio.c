@@ -14,6 +14,7 @@ void virtio_device_init(struct virtio_device *vdev, uint32_t device_id, unsigned
 		vdev->queue_max[i] = i < num_queues ? queue_max : 0;
 	}
 	atomic_init(&vdev->driver_features, 0);
+	atomic_init(&vdev->driver_ok, false);
 }
 
 void virtio_device_destroy(struct virtio_device *vdev)

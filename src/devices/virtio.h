@@ -81,6 +81,7 @@ struct virtio_device {
 	/* Owned by the transport. */
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 	_Atomic uint64_t driver_features; /* valid once FEATURES_OK is accepted */
+	atomic_bool driver_ok;		  /* DRIVER_OK set and no reset since */
 	const struct virtio_transport_ops *transport_ops;
 	void *transport;
 	struct guest_mem *mem;

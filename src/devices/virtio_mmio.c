@@ -166,6 +166,7 @@ static uint64_t offered_features(const struct virtio_device *vdev)
 static void device_reset(struct virtio_mmio *t)
 {
 	struct virtio_device *vdev = t->vdev;
+	atomic_store(&vdev->driver_ok, false);
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		virtq_stop(&vdev->vq[i]);
 		t->q[i] = (struct mmio_queue){0};
@@ -358,7 +359,10 @@ static bool status_write(struct virtio_mmio *t, uint32_t val)
 			val &= ~VIRTIO_STATUS_FEATURES_OK; /* the driver reads it back */
 	}
 	t->status = val;
-	return (val & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK);
+	bool now_ok = (val & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK);
+	if (now_ok)
+		atomic_store(&t->vdev->driver_ok, true);
+	return now_ok;
 }
 
 /*

@@ -47,6 +47,9 @@ static int net_receive(void *opaque, const uint8_t *frame, size_t len)
 	struct virtio_net *n = opaque;
 	struct virtq *q = &n->vdev.vq[RXQ];
 	struct virtq_elem *e;
+	/* No buffer may be used before DRIVER_OK, even if the queue is set up. */
+	if (!atomic_load(&n->vdev.driver_ok))
+		return -EAGAIN;
 	int r = virtq_pop(q, &e);
 	if (r == 0)
 		return -EAGAIN; /* no buffer (or not running): the backend holds it */

@@ -260,18 +260,29 @@ static void test_bad_frames(void)
 	vd_close(&n.d);
 }
 
-/* Frames arriving before the driver is up are held, then delivered. */
+/* Frames arriving before DRIVER_OK are held, then delivered in order. */
 static void test_early_frames(void)
 {
 	struct nic n;
 	nic_open(&n);
-	uint8_t f[100];
-	frame_make(f, sizeof(f), 5);
-	net_backend_send(&n.lo->be, f, sizeof(f)); /* loops straight back: no buffer yet */
+	uint8_t f[128];
+	frame_make(f, 100, 5);
+	net_backend_send(&n.lo->be, f, 100); /* loops straight back: no buffer yet */
 	CHECK(lo_held(n.lo, NULL) == 1);
-	nic_start(&n);
+	/* Queues ready and a buffer posted, but no DRIVER_OK yet: still held. */
+	CHECK(vd_negotiate(&n.d, F_STD | F_MAC | F_STAT) != 0);
+	CHECK(vd_queue_setup(&n.d, 0, 256));
+	CHECK(vd_queue_setup(&n.d, 1, 64));
 	rx_post(&n, 1, RXBUF);
+	frame_make(f, 101, 6);
+	net_backend_send(&n.lo->be, f, 101);
+	CHECK(lo_held(n.lo, NULL) == 2);
+	CHECK(vd_used_pending(&n.d, 0) == 0);
+	vd_driver_ok(&n.d); /* releases the first; the second waits for a buffer */
 	CHECK(rx_expect(&n, 100, 5));
+	CHECK(lo_held(n.lo, NULL) == 1);
+	rx_post(&n, 1, RXBUF);
+	CHECK(rx_expect(&n, 101, 6));
 	vd_close(&n.d);
 }
 
