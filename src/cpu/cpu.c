@@ -41,7 +41,12 @@ struct cpu *cpu_create(const struct cpu_config *cfg, struct verr *err)
 	h->bus = cfg->bus;
 	h->tb = cfg->tb;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->wake, NULL);
+	/* wfi deadlines are CLOCK_MONOTONIC times. */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	int r = block_cache_init(h, CODE_CACHE_BYTES);
 	if (r) {
 		verr_set(err, r, "hart %u: cannot allocate its code cache", cfg->hartid);
