@@ -38,23 +38,25 @@ const char *test_name = "mmu_sv48";
 #define MEGA_PA	 0x83000000UL /* a free 2M-aligned RAM region */
 
 /* Test virtual addresses (outside the identity-mapped areas). */
-#define VA_4K	   0x40001000UL
-#define VA_RO	   0x40002000UL
-#define VA_XO	   0x40003000UL
-#define VA_EXEC	   0x40004000UL
-#define VA_INVALID 0x40005000UL
-#define VA_WNOR	   0x40006000UL
-#define VA_AD	   0x40007000UL
-#define VA_UPAGE   0x40008000UL
-#define VA_SFENCE  0x40009000UL
-#define VA_NOX	   0x4000a000UL
-#define VA_MEGA	   0x40200000UL
-#define VA_BADMEGA 0x40400000UL
-#define VA_GIGA	   0xc0000000UL
+#define VA_4K	     0x40001000UL
+#define VA_RO	     0x40002000UL
+#define VA_XO	     0x40003000UL
+#define VA_EXEC	     0x40004000UL
+#define VA_INVALID   0x40005000UL
+#define VA_WNOR	     0x40006000UL
+#define VA_AD	     0x40007000UL
+#define VA_UPAGE     0x40008000UL
+#define VA_SFENCE    0x40009000UL
+#define VA_NOX	     0x4000a000UL
+#define VA_MEGA	     0x40200000UL
+#define VA_BADMEGA   0x40400000UL
+#define VA_GIGA	     0xc0000000UL
+#define VA_SPAN	     0x40010000UL /* two pages, physically apart */
+#define VA_SPAN_HALF 0x40020000UL /* first page mapped, second not */
 
 static u64 pt_pool[48][512] __attribute__((aligned(4096)));
 static unsigned pt_used;
-static u8 pages[8][PAGE] __attribute__((aligned(4096)));
+static u8 pages[12][PAGE] __attribute__((aligned(4096)));
 static u64 *root_s, *root_u;
 
 extern char exec_page[];
@@ -141,6 +143,10 @@ static void build_tables(void)
 	}
 	map(root_s, VA_AD, (u64)pages[3], 0, PTE_R | PTE_W | PTE_V);
 	map(root_s, VA_SFENCE, (u64)pages[4], 0, PTE_R | PTE_W | AD | PTE_V);
+	/* pages[8] and pages[10] are not adjacent in physical memory */
+	map(root_s, VA_SPAN, (u64)pages[8], 0, RWX | AD | PTE_V);
+	map(root_s, VA_SPAN + PAGE, (u64)pages[10], 0, RWX | AD | PTE_V);
+	map(root_s, VA_SPAN_HALF, (u64)pages[8], 0, RWX | AD | PTE_V);
 }
 
 /* ---- probes run in S or U ---- */
@@ -403,6 +409,79 @@ static void test_delegated(void)
 	csr_write(medeleg, 0);
 }
 
+/*
+ * Accesses and instructions that straddle two pages: each half must come
+ * from its own translation.  A misaligned access may also trap as
+ * misaligned (then mtval is the address).
+ */
+static void probe_ld_span(u64 va)
+{
+	u64 v;
+	asm volatile("ld %0, 0(%1)" : "=r"(v) : "r"(va) : "memory");
+	probe_val = v;
+	lower_exit();
+}
+
+static void probe_sd_span(u64 va)
+{
+	asm volatile("sd %0, 0(%1)" ::"r"(store_val), "r"(va) : "memory");
+	lower_exit();
+}
+
+static void test_straddle(void)
+{
+	for (int i = 0; i < 8; i++) {
+		pages[8][PAGE - 8 + i] = (u8)(0x10 + i);
+		pages[9][i] = 0xee; /* the physically next page: must not be read */
+		pages[10][i] = (u8)(0x20 + i);
+	}
+	u64 c = run(MODE_S, root_s, probe_ld_span, VA_SPAN + PAGE - 4);
+	if (c == CAUSE_MISALIGNED_LOAD) {
+		CHECK("ld across pages: misaligned trap tval", trap_last.tval, VA_SPAN + PAGE - 4);
+	} else {
+		EXPECT_OK("ld across pages", c, 0x2322212017161514UL);
+	}
+	store_val = 0x8877665544332211UL;
+	c = run(MODE_S, root_s, probe_sd_span, VA_SPAN + PAGE - 2);
+	if (c == CAUSE_MISALIGNED_STORE) {
+		CHECK("sd across pages: misaligned trap tval", trap_last.tval, VA_SPAN + PAGE - 2);
+	} else {
+		CHECK("sd across pages: no fault", ended_ok(c), 1);
+		CHECK("sd across pages: first page", *(u16 *)&pages[8][PAGE - 2], 0x2211);
+		CHECK("sd across pages: second page", *(u64 *)&pages[10][0] & 0xffffffffffffUL,
+		      0x887766554433UL);
+		CHECK("sd across pages: next physical page untouched", pages[9][0], 0xee);
+	}
+	/* Second page unmapped: a page fault (or a misaligned trap). */
+	c = run(MODE_S, root_s, probe_ld_span, VA_SPAN_HALF + PAGE - 4);
+	CHECK("ld into unmapped page faults", c == CAUSE_LOAD_PAGE || c == CAUSE_MISALIGNED_LOAD,
+	      1);
+	if (c == CAUSE_LOAD_PAGE)
+		CHECK("... tval within the access",
+		      trap_last.tval >= VA_SPAN_HALF + PAGE - 4 &&
+			  trap_last.tval < VA_SPAN_HALF + PAGE + 4,
+		      1);
+
+	/*
+	 * A 32-bit instruction across the boundary: c.li a0, 5; c.nop;
+	 * then addi a0, a0, 1 split over the pages; then ret.
+	 */
+	u16 *p1 = (u16 *)&pages[8][PAGE - 6], *p2 = (u16 *)&pages[10][0];
+	p1[0] = 0x4515; /* c.li a0, 5 */
+	p1[1] = 0x0001; /* c.nop */
+	p1[2] = 0x0513; /* addi a0, a0, 1 (low half) */
+	p2[0] = 0x0015; /* (high half) */
+	p2[1] = 0x8082; /* ret */
+	pages[9][0] = 0;
+	pages[9][1] = 0; /* the physical neighbour holds an illegal instruction */
+	asm volatile("fence.i" ::: "memory");
+	EXPECT_OK("instruction across pages", run(MODE_S, root_s, probe_exec, VA_SPAN + PAGE - 6),
+		  6);
+	c = run(MODE_S, root_s, probe_exec, VA_SPAN_HALF + PAGE - 6);
+	EXPECT_FAULT("instruction into unmapped page", c, CAUSE_FETCH_PAGE, VA_SPAN_HALF + PAGE);
+	CHECK("... mepc at the instruction", trap_last.epc, VA_SPAN_HALF + PAGE - 2);
+}
+
 int main(u64 hartid)
 {
 	(void)hartid;
@@ -418,5 +497,6 @@ int main(u64 hartid)
 	test_mprv();
 	test_sfence();
 	test_delegated();
+	test_straddle();
 	return test_result();
 }
