@@ -149,6 +149,10 @@ static int blk_create_backing_probe(const char *path, const char *backing, enum 
 	char resolved[4096];
 	if (blk_util_resolve(path, backing, resolved, sizeof(resolved)) < 0)
 		return verr_set(err, ENAMETOOLONG, "backing file name too long");
+	struct stat st_img, st_back;
+	if (stat(path, &st_img) == 0 && stat(resolved, &st_back) == 0 &&
+	    st_img.st_dev == st_back.st_dev && st_img.st_ino == st_back.st_ino)
+		return verr_set(err, EINVAL, "the backing file is the image itself");
 	struct blk *b;
 	struct verr e2;
 	int r = blk_open(resolved, BLK_FMT_AUTO, true, &b, &e2);

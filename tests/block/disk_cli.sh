@@ -91,6 +91,9 @@ has "^vessel: disk create: "
 expect 1 "$V" disk create y.qcow2 100000T
 has "too large"
 [ -z "$(ls | grep -E '^y\.|vessel-tmp')" ] && ok || fail "failed create left files: $(ls)"
+expect 1 "$V" disk create a.qcow2 --backing a.qcow2
+has "backing file is the image itself"
+"$QI" check a.qcow2 >/dev/null 2>&1 && ok || fail "failed create damaged the existing image"
 expect 1 "$V" disk info missing.qcow2
 has "^vessel: disk info: "
 printf 'QFI\373xx' >bad.qcow2
