@@ -5,19 +5,24 @@
  * - On x86-64 the host SSE unit does the arithmetic in the guest's rounding
  *   mode (MXCSR.RC) and reports IEEE flags, which map one-to-one onto fflags
  *   (x86 also detects tininess after rounding).  C code around it fixes
- *   where x86 and RISC-V differ: NaN payloads, float->int saturation,
- *   unsigned conversions, fma's NV for inf*0+qNaN.
+ *   where x86 and RISC-V differ: NaN payloads, fma's NV for inf*0+qNaN
+ *   (vfmadd does not raise it), unsigned conversions.  Float -> integer
+ *   avoids MXCSR altogether: truncate, then round from the exact remainder,
+ *   which also gives RMM and RISC-V's saturation cheaply.
  *
  * - A software engine (integer arithmetic on unpacked values, every rounding
- *   mode) for RMM, which x86 cannot do, and for every operation on other
- *   hosts or when built with FPU_SOFT_ONLY (the tests use that build as an
- *   independent reference for the hardware path).
+ *   mode) for RMM arithmetic, which x86 cannot do, and for everything on
+ *   other hosts or when built with FPU_SOFT_ONLY (the tests use that build
+ *   as an independent reference for the SSE engine).
  *
- * Speed trick: MXCSR's sticky flags are kept equal to the guest's fflags, so
- * in the common case (same rounding mode, no new flags, e.g. NX already set)
- * an operation costs two stmxcsr and no ldmxcsr.  The rounding mode is put
- * back to nearest after a directed-mode operation so host code on the same
- * thread is unaffected; leftover sticky flags are harmless (all masked).
+ * Speed: MXCSR's sticky flags are kept equal to the guest's fflags, so in
+ * the common case (same rounding mode, no new flag, e.g. NX already set) an
+ * operation costs two stmxcsr and no ldmxcsr.  It also avoids x86's slow
+ * case: an operation setting a clear MXCSR flag that is then read back
+ * costs 10-20 ns here; with the mirror that happens only when fflags gains
+ * a bit.  The rounding mode is put back to nearest after a directed-mode
+ * operation so host code on the same thread is unaffected; leftover sticky
+ * flags are harmless (all exceptions stay masked; FTZ/DAZ stay off).
  */
 #include "cpu/fpu.h"
 
