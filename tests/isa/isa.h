@@ -167,7 +167,7 @@ extern int test_cases;
  */
 enum { TRAP_NONE = 0, TRAP_SKIP, TRAP_EXIT, TRAP_RESUME };
 struct trap_rec {
-	u64 cause, epc, tval, mpp, count;
+	u64 cause, epc, tval, mpp, mstatus, count;
 };
 extern volatile struct trap_rec trap_last;
 extern volatile int trap_action;

@@ -172,6 +172,7 @@ void trap_handler(u64 *frame)
 		trap_last.epc = epc;
 		trap_last.tval = tval;
 		trap_last.mpp = mpp;
+		trap_last.mstatus = mstatus;
 		trap_end_run(frame, cause);
 		return;
 	}
@@ -186,6 +187,7 @@ void trap_handler(u64 *frame)
 	trap_last.epc = epc;
 	trap_last.tval = tval;
 	trap_last.mpp = mpp;
+	trap_last.mstatus = mstatus;
 	trap_last.count++;
 	switch (action) {
 	case TRAP_SKIP: {

@@ -489,7 +489,12 @@ int main(u64 hartid)
 	csr_write(satp, satp_for(root_s));
 	CHECK("satp mode readback", csr_read(satp) >> 60, SATP_MODE);
 	CHECK("satp ppn readback", csr_read(satp) & ((1UL << 44) - 1), (u64)root_s >> 12);
+	/* A reserved mode (1-7): the whole write is ignored. */
+	u64 before = csr_read(satp);
+	csr_write(satp, 1UL << 60 | 0x1234);
+	CHECK("satp write with reserved mode ignored", csr_read(satp), before);
 	csr_write(satp, 0);
+	CHECK("satp bare", csr_read(satp), 0);
 	test_sizes();
 	test_perms();
 	test_user();

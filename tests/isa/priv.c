@@ -193,6 +193,15 @@ static void test_exceptions(void)
 	CHECK("mret: MPP = U", (ms >> 11) & 3, MODE_U);
 	CHECK("mret: MPIE = 1", ms & MSTATUS_MPIE, MSTATUS_MPIE);
 	CHECK("mret: MIE = old MPIE (0)", ms & MSTATUS_MIE, 0);
+	/* With MIE=1 (and no interrupt enabled): the trap saves MIE in MPIE
+	 * and clears MIE; mret restores it. */
+	csr_write(mie, 0);
+	csr_set(mstatus, MSTATUS_MIE);
+	t = TRAPS(pc, "ecall");
+	CHECK("trap: MIE cleared in handler", trap_last.mstatus & MSTATUS_MIE, 0);
+	CHECK("trap: MPIE = old MIE (1)", trap_last.mstatus & MSTATUS_MPIE, MSTATUS_MPIE);
+	CHECK("mret: MIE back to 1", csr_read(mstatus) & MSTATUS_MIE, MSTATUS_MIE);
+	csr_clear(mstatus, MSTATUS_MIE);
 	/* A fetch from a misaligned target cannot happen with C; jumping to
 	 * unmapped space gives an instruction access fault with mtval. */
 	trap_resume_pc = (u64) && resumed;
@@ -306,7 +315,7 @@ static void test_modes(void)
 
 /* ---- delegation ---- */
 
-static volatile u64 s_cause, s_epc, s_tval, s_spp;
+static volatile u64 s_cause, s_epc, s_tval, s_spp, s_status;
 
 /* S-mode trap handler: record and end the run with an S ecall. */
 __attribute__((aligned(4))) static void s_trap(void)
@@ -314,7 +323,24 @@ __attribute__((aligned(4))) static void s_trap(void)
 	s_cause = csr_read(scause);
 	s_epc = csr_read(sepc);
 	s_tval = csr_read(stval);
+	s_status = csr_read(sstatus);
+	s_spp = (s_status & MSTATUS_SPP) != 0;
+	asm volatile("ecall");
+}
+
+/* The same for S ecalls delegated to S: leaves through an ebreak to M. */
+__attribute__((aligned(4))) static void s_trap_ebreak(void)
+{
+	s_cause = csr_read(scause);
+	s_epc = csr_read(sepc);
 	s_spp = (csr_read(sstatus) & MSTATUS_SPP) != 0;
+	asm volatile("ebreak");
+}
+
+static void in_s_ecall_to_s(u64 arg)
+{
+	(void)arg;
+	csr_write(stvec, (u64)s_trap_ebreak);
 	asm volatile("ecall");
 }
 
@@ -331,7 +357,9 @@ static void in_u_illegal(void)
 static void s_drop_to_u(u64 fn)
 {
 	csr_write(stvec, (u64)s_trap);
-	csr_clear(sstatus, MSTATUS_SPP);
+	/* sret: U runs with SIE = SPIE = 1 (no S interrupt is enabled) */
+	csr_clear(sstatus, MSTATUS_SPP | MSTATUS_SIE);
+	csr_set(sstatus, MSTATUS_SPIE);
 	csr_write(sepc, fn);
 	asm volatile("sret");
 }
@@ -354,6 +382,8 @@ static void test_delegation(void)
 	CHECK("delegated U ecall: scause 8", s_cause, CAUSE_ECALL_U);
 	CHECK("delegated U ecall: sepc", s_epc, (u64)in_u_ecall_plain);
 	CHECK("delegated U ecall: SPP = U", s_spp, 0);
+	CHECK("delegated trap: SPIE = old SIE (1)", s_status & MSTATUS_SPIE, MSTATUS_SPIE);
+	CHECK("delegated trap: SIE cleared", s_status & MSTATUS_SIE, 0);
 	s_cause = 0;
 	c = run_in_mode(MODE_S, s_drop_to_u, (u64)in_u_illegal);
 	CHECK("delegated illegal: scause 2", s_cause, CAUSE_ILLEGAL);
@@ -362,6 +392,16 @@ static void test_delegation(void)
 	 * medeleg bit 9 delegates S ecalls to S; leave it clear here. */
 	c = run_in_mode(MODE_S, in_s_ecall_deleg, 0);
 	CHECK("undelegated S ecall goes to M", c, CAUSE_ECALL_S);
+	/* S ecalls delegated to S: scause 9, SPP = S. */
+	csr_set(medeleg, 1UL << CAUSE_ECALL_S);
+	s_cause = 0;
+	expect_trap(TRAP_EXIT);
+	c = run_in_mode(MODE_S, in_s_ecall_to_s, 0);
+	trap_action = TRAP_NONE;
+	CHECK("S ecall delegated: handled in S", s_cause, CAUSE_ECALL_S);
+	CHECK("S ecall delegated: SPP = S", s_spp, 1);
+	CHECK("S ecall delegated: the S handler's ebreak reached M", c, CAUSE_BREAKPOINT);
+	csr_clear(medeleg, 1UL << CAUSE_ECALL_S);
 	/* Delegation never applies to traps taken in M-mode. */
 	ILLEGAL("M-mode illegal stays in M", ".half 0");
 	/* Undelegate: U ecall goes to M again. */
@@ -471,13 +511,16 @@ static void in_s_tsr(u64 arg)
 static void s_sret_target(void)
 {
 	lower_val = 0x5e7;
+	s_status = csr_read(sstatus);
 	lower_exit();
 }
 
 static void in_s_sret(u64 arg)
 {
 	(void)arg;
-	csr_set(sstatus, MSTATUS_SPP);
+	/* sret: SIE = SPIE (0), SPIE = 1, SPP = U */
+	csr_set(sstatus, MSTATUS_SPP | MSTATUS_SIE);
+	csr_clear(sstatus, MSTATUS_SPIE);
 	csr_write(sepc, (u64)s_sret_target);
 	asm volatile("sret");
 }
@@ -499,6 +542,9 @@ static void test_traps_tw_tvm_tsr(void)
 	u64 c = run_in_mode(MODE_S, in_s_sret, 0);
 	CHECK("sret with TSR=0 returns", lower_val, 0x5e7);
 	CHECK("sret to S (SPP=1) stays in S", c, CAUSE_ECALL_S);
+	CHECK("sret: SIE = old SPIE (0)", s_status & MSTATUS_SIE, 0);
+	CHECK("sret: SPIE = 1", s_status & MSTATUS_SPIE, MSTATUS_SPIE);
+	CHECK("sret: SPP = U", s_status & MSTATUS_SPP, 0);
 	/* M-mode: TW/TVM/TSR do not apply. */
 	csr_set(mstatus, MSTATUS_TVM);
 	LEGAL("M: csrr satp with TVM=1", "csrr t0, satp");

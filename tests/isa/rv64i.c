@@ -366,6 +366,41 @@ static void test_grid(void)
 #include "i_cases.h"
 }
 
+/* Code written at run time: fence.i makes the new instructions visible. */
+static u32 code_buf[16] __attribute__((aligned(64)));
+
+static u64 call_buf(void)
+{
+	u64 r;
+	asm volatile("fence.i\n\tjalr ra, 0(%1)\n\tmv %0, a0"
+		     : "=r"(r)
+		     : "r"(code_buf)
+		     : "ra", "a0", "memory");
+	return r;
+}
+
+static void test_fence_i(void)
+{
+	for (u32 i = 1; i <= 40; i++) {
+		code_buf[0] = 0x00000513 | (i << 20); /* li a0, i */
+		code_buf[1] = 0x00008067;	      /* ret */
+		check_eq_at(__FILE__, __LINE__, "fence.i: rewritten code runs", i, 0, call_buf(),
+			    i);
+	}
+	/* Rewrite only the second instruction of a sequence. */
+	code_buf[0] = 0x00100513; /* li a0, 1 */
+	code_buf[1] = 0x00150513; /* addi a0, a0, 1 */
+	code_buf[2] = 0x00008067; /* ret */
+	CHECK("fence.i: three instructions", call_buf(), 2);
+	code_buf[1] = 0x06450513; /* addi a0, a0, 100 */
+	CHECK("fence.i: middle instruction replaced", call_buf(), 101);
+	/* Compressed code too. */
+	u16 *h = (u16 *)code_buf;
+	h[0] = 0x4535; /* c.li a0, 13 */
+	h[1] = 0x8082; /* c.jr ra */
+	CHECK("fence.i: compressed code", call_buf(), 13);
+}
+
 int main(u64 hartid)
 {
 	(void)hartid;
@@ -376,6 +411,7 @@ int main(u64 hartid)
 	test_jumps();
 	test_memory();
 	test_misaligned();
+	test_fence_i();
 	tprintf("misaligned accesses %s\n", misaligned_traps ? "trap" : "are done in hardware");
 	test_grid();
 	return test_result();
