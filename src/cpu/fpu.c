@@ -84,34 +84,6 @@ static inline bool fmt_is_snan(uint64_t x, const struct fmt *f)
 	return fmt_is_nan(x, f) && !(x & 1ull << (f->p - 2));
 }
 
-static inline float u2f(uint32_t u)
-{
-	float f;
-	memcpy(&f, &u, sizeof(f));
-	return f;
-}
-
-static inline uint32_t f2u(float f)
-{
-	uint32_t u;
-	memcpy(&u, &f, sizeof(u));
-	return u;
-}
-
-static inline double u2d(uint64_t u)
-{
-	double d;
-	memcpy(&d, &u, sizeof(d));
-	return d;
-}
-
-static inline uint64_t d2u(double d)
-{
-	uint64_t u;
-	memcpy(&u, &d, sizeof(u));
-	return u;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Software engine                                                        */
 
@@ -501,6 +473,13 @@ static inline uint64_t sat_neg(int ty)
 	return v[ty];
 }
 
+static inline uint64_t int_result(uint64_t v, int ty)
+{
+	/* 32-bit results are sign-extended into rd, for fcvt.wu too. */
+	return ty <= U32 ? (uint64_t)(int64_t)(int32_t)(uint32_t)v : v;
+}
+
+#if !FPU_HW /* the SSE engine rounds from the exact remainder instead */
 /* Largest magnitudes that fit, positive and negative. */
 static inline uint64_t max_pos(int ty)
 {
@@ -514,13 +493,6 @@ static inline uint64_t max_neg(int ty)
 	return v[ty];
 }
 
-static inline uint64_t int_result(uint64_t v, int ty)
-{
-	/* 32-bit results are sign-extended into rd, for fcvt.wu too. */
-	return ty <= U32 ? (uint64_t)(int64_t)(int32_t)(uint32_t)v : v;
-}
-
-#if !FPU_HW /* the SSE engine rounds from the exact remainder instead */
 static uint64_t soft_to_int(uint64_t a, const struct fmt *f, int ty, int rm, uint32_t *fl)
 {
 	struct unp x = unpack(a, f);
@@ -708,6 +680,34 @@ uint32_t f64_classify(uint64_t a)
 #if FPU_HW
 /* ---------------------------------------------------------------------- */
 /* x86-64 SSE engine                                                      */
+
+static inline float u2f(uint32_t u)
+{
+	float f;
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+static inline uint32_t f2u(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, sizeof(u));
+	return u;
+}
+
+static inline double u2d(uint64_t u)
+{
+	double d;
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+static inline uint64_t d2u(double d)
+{
+	uint64_t u;
+	memcpy(&u, &d, sizeof(u));
+	return u;
+}
 
 #define MX_MASKS 0x1f80u /* all exceptions masked; FTZ and DAZ off */
 #define MX_DE	 0x0002u /* denormal operand: no RISC-V counterpart, ignored */
