@@ -30,11 +30,14 @@ static void uart_irq(int on)
 	*(volatile u8 *)UART_IER = on ? 0x02 : 0x00;
 }
 
+/* Waits up to 100 ms for mip.bit to become 'set'. */
 static int wait_mip(u64 bit, int set)
 {
-	for (int i = 0; i < 100000; i++)
+	u64 end = mmio_read64(CLINT_MTIME) + 1000000;
+	do {
 		if (((csr_read(mip) & bit) != 0) == set)
 			return 1;
+	} while (mmio_read64(CLINT_MTIME) < end);
 	return 0;
 }
 
@@ -110,7 +113,8 @@ int main(u64 hartid)
 	irq_hook = hook;
 	csr_set(mie, MIP_MEIP);
 	csr_set(mstatus, MSTATUS_MIE);
-	for (int i = 0; i < 100000 && !irq_n; i++)
+	u64 end = mmio_read64(CLINT_MTIME) + 1000000;
+	while (!irq_n && mmio_read64(CLINT_MTIME) < end)
 		;
 	csr_clear(mstatus, MSTATUS_MIE);
 	CHECK("MEI taken", irq_n, 1);
