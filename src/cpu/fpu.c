@@ -763,14 +763,28 @@ static inline uint32_t mx_leave(int rm)
 	return rv_of_mx[cur & 0x3f];
 }
 
+/* On the bits: exact, and immune to a DAZ some other code might have set. */
 uint64_t f32_to_f64(uint32_t a, uint32_t *fflags)
 {
-	if ((a & 0x7fffffff) > 0x7f800000) {
-		if (!(a & 0x00400000))
+	uint64_t sign = (uint64_t)(a >> 31) << 63;
+	int e = (a >> 23) & 0xff;
+	uint32_t m = a & 0x7fffff;
+
+	if (e == 0xff) {
+		if (!m)
+			return sign | 0x7ff0000000000000ull;
+		if (!(m & 0x400000))
 			*fflags |= FPU_NV;
 		return F64_CANONICAL_NAN;
 	}
-	return d2u((double)u2f(a)); /* exact; at most DE, which is ignored */
+	if (!e) {
+		if (!m)
+			return sign;
+		int s = __builtin_clz(m) - 8; /* subnormal: normalise to the hidden bit */
+		m = (m << s) & 0x7fffff;
+		e = 1 - s;
+	}
+	return sign | (uint64_t)(e + 1023 - 127) << 52 | (uint64_t)m << 29;
 }
 
 /* Exact conversions. */
@@ -938,7 +952,8 @@ uint32_t f64_to_f32(uint64_t a, int rm, uint32_t *fflags)
  * from it.  [2^63, 2^64) for unsigned 64-bit holds only integers.  Range
  * and NaN checks are done on the bits; an out-of-range result raises only NV.
  */
-static inline bool to_int_round_away(int rm, bool neg, double frac_mag, int64_t t)
+/* half_cmp: the dropped fraction against one half (-1, 0, 1). */
+static inline bool to_int_round_away(int rm, bool neg, int half_cmp, int64_t t)
 {
 	switch (rm) {
 	case FPU_RTZ:
@@ -948,9 +963,9 @@ static inline bool to_int_round_away(int rm, bool neg, double frac_mag, int64_t 
 	case FPU_RUP:
 		return !neg;
 	case FPU_RMM:
-		return frac_mag >= 0.5;
+		return half_cmp >= 0;
 	default:
-		return frac_mag > 0.5 || (frac_mag == 0.5 && (t & 1));
+		return half_cmp > 0 || (half_cmp == 0 && (t & 1));
 	}
 }
 
@@ -960,12 +975,22 @@ static uint64_t hw_f64_to_int(uint64_t a, int ty, int rm, uint32_t *fflags)
 	bool neg = a >> 63;
 
 	if (mag < 0x43e0000000000000ull) { /* |x| < 2^63 */
-		double x = u2d(a);
 		int64_t r;
-		__asm__("cvttsd2si %1, %q0" : "=r"(r) : "x"(x));
-		double frac = x - (double)r; /* exact: no flags */
-		bool inexact = frac != 0;
-		if (inexact && to_int_round_away(rm, neg, neg ? -frac : frac, r))
+		int half_cmp;
+		bool inexact;
+		if (mag < 0x3ff0000000000000ull) { /* |x| < 1, subnormals too: on the bits */
+			r = 0;
+			inexact = mag != 0;
+			half_cmp = (mag > 0x3fe0000000000000ull) - (mag < 0x3fe0000000000000ull);
+		} else { /* x and the remainder are normal: FTZ/DAZ cannot matter */
+			double x = u2d(a);
+			__asm__("cvttsd2si %1, %q0" : "=r"(r) : "x"(x));
+			double frac = x - (double)r; /* exact: no flags */
+			double fm = neg ? -frac : frac;
+			inexact = frac != 0;
+			half_cmp = (fm > 0.5) - (fm < 0.5);
+		}
+		if (inexact && to_int_round_away(rm, neg, half_cmp, r))
 			r += neg ? -1 : 1;
 		bool ok = ty == I64 || (ty == U64 && r >= 0) ||
 			  (ty == I32 && r >= INT32_MIN && r <= INT32_MAX) ||
@@ -997,7 +1022,8 @@ static uint64_t hw_f32_to_int(uint32_t a, int ty, int rm, uint32_t *fflags)
 		*fflags |= FPU_NV;
 		return sat_pos(ty);
 	}
-	return hw_f64_to_int(d2u((double)u2f(a)), ty, rm, fflags);
+	uint32_t ignore = 0;
+	return hw_f64_to_int(f32_to_f64(a, &ignore), ty, rm, fflags);
 }
 
 #define HW_TO_INT(name, ty)                                                                        \

@@ -40,6 +40,19 @@ static inline uint32_t mxcsr_read(void)
 #endif
 }
 
+static inline void mxcsr_write(uint32_t m)
+{
+#if defined(__x86_64__)
+	__builtin_ia32_ldmxcsr(m);
+#else
+	(void)m;
+#endif
+}
+
+/* What other host code might leave behind: FTZ, DAZ, round-up, every flag set. */
+#define MXCSR_HOSTILE 0xdfff
+#define MXCSR_DEFAULT 0x1f80
+
 static inline bool mxcsr_is_default(void)
 {
 	return (mxcsr_read() & 0xffc0) == 0x1f80;
