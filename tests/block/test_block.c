@@ -155,9 +155,10 @@ static void qemu_made_one(unsigned cluster, unsigned refbits, uint64_t size, int
 	CHECK(b, "open %s", name);
 	CHECK(verify_read(b, &sh) == 0, "%s reads as qemu-img wrote it", name);
 	if (cluster == 512) {
-		/* 16 MiB of new data: past what one refcount table cluster covers. */
+		/* A third of the disk in new data: past what one refcount table
+		 * cluster covers (8 MiB of host file at 16-bit refcounts). */
 		uint8_t *big = malloc(MiB);
-		for (uint64_t off = 20 * MiB; off < 36 * MiB; off += MiB) {
+		for (uint64_t off = size / 3 & ~(MiB - 1); off + MiB <= 2 * size / 3; off += MiB) {
 			t_fill(big, MiB, off);
 			CHECK(blk_pwrite(b, big, MiB, off) == 0, "sequential write");
 			shadow_write(&sh, big, MiB, off);
@@ -177,9 +178,16 @@ static void qemu_made_one(unsigned cluster, unsigned refbits, uint64_t size, int
 	blk_close(b);
 	CHECK(qemu_check(img) == 0, "%s checks clean", name);
 	CHECK(qemu_compare(raw, img, "qcow2") == 0, "%s compares equal", name);
-	if (cluster == 512)
+	/* Host bytes the original refcount table could describe. */
+	uint64_t covered =
+	    (uint64_t)reft_before * cluster / 8 * (cluster * 8ull / refbits) * cluster;
+	struct stat st;
+	CHECK(stat(img, &st) == 0, "stat");
+	if ((uint64_t)st.st_size > covered)
 		CHECK(hdr32(img, 56) > reft_before, "refcount table grew (%u -> %u clusters)",
 		      reft_before, hdr32(img, 56));
+	if (cluster == 512 && refbits >= 16)
+		CHECK((uint64_t)st.st_size > covered, "test outgrew the refcount table");
 	shadow_close(&sh);
 }
 
@@ -190,6 +198,8 @@ static void test_qemu_made(void)
 	qemu_made_one(2 * 1024 * 1024, 16, 64 * MiB, 100, 3 * MiB);
 	/* Small clusters: many L2 tables and refcount blocks; the table must grow. */
 	qemu_made_one(512, 16, 48 * MiB, 1500, 40000);
+	qemu_made_one(512, 64, 12 * MiB, 300, 40000);
+	qemu_made_one(512, 1, 48 * MiB, 300, 40000);
 	qemu_made_one(4096, 1, 16 * MiB, 200, 100000);
 	qemu_made_one(4096, 8, 16 * MiB, 200, 100000);
 	qemu_made_one(4096, 64, 16 * MiB, 200, 100000);
