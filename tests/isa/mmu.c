@@ -10,7 +10,11 @@
 #if SV == 39
 #define LEVELS	  3
 #define SATP_MODE 8UL
+#ifdef STRICT
+const char *test_name = "mmu_strict";
+#else
 const char *test_name = "mmu_sv39";
+#endif
 #elif SV == 48
 #define LEVELS	  4
 #define SATP_MODE 9UL
@@ -295,6 +299,70 @@ static void test_user(void)
 	csr_clear(mstatus, MSTATUS_SUM);
 }
 
+static void probe_amo(u64 va)
+{
+	u64 old;
+	asm volatile("amoadd.d %0, %2, (%1)" : "=r"(old) : "r"(va), "r"(1UL) : "memory");
+	probe_val = old;
+	lower_exit();
+}
+
+static void probe_amo_w(u64 va)
+{
+	u64 old;
+	asm volatile("amoswap.w %0, %2, (%1)" : "=r"(old) : "r"(va), "r"(1UL) : "memory");
+	probe_val = old;
+	lower_exit();
+}
+
+static void probe_lr(u64 va)
+{
+	u64 v;
+	asm volatile("lr.d %0, (%1)" : "=r"(v) : "r"(va) : "memory");
+	probe_val = v;
+	lower_exit();
+}
+
+/*
+ * AMOs need read and write permission and report store/AMO page faults.
+ * QEMU 7.2 reports a load page fault when the page is not readable, so
+ * that is tolerated unless built with -DSTRICT (mmu_strict, vessel only).
+ */
+#ifdef STRICT
+#define AMO_CAUSE_OK(c) ((c) == CAUSE_STORE_PAGE)
+#else
+#define AMO_CAUSE_OK(c) ((c) == CAUSE_STORE_PAGE || (c) == CAUSE_LOAD_PAGE)
+#endif
+#define EXPECT_AMO_FAULT(what, c, va)                                                              \
+	do {                                                                                       \
+		u64 c2_ = (c);                                                                     \
+		check_eq_at(__FILE__, __LINE__, what ": store/AMO page fault", c2_, 0,             \
+			    AMO_CAUSE_OK(c2_), 1);                                                 \
+		CHECK(what ": tval", trap_last.tval, va);                                          \
+	} while (0)
+
+static void test_amo_perms(void)
+{
+	u64 c = run(MODE_S, root_s, probe_amo, VA_RO + 8);
+	EXPECT_FAULT("amoadd.d on read-only page", c, CAUSE_STORE_PAGE, VA_RO + 8);
+	c = run(MODE_S, root_s, probe_amo_w, VA_XO + 4);
+	EXPECT_AMO_FAULT("amoswap.w on execute-only page", c, VA_XO + 4);
+	c = run(MODE_S, root_s, probe_amo, VA_INVALID);
+	EXPECT_AMO_FAULT("amoadd.d on invalid page", c, VA_INVALID);
+	c = run(MODE_S, root_s, probe_lr, VA_XO);
+	EXPECT_FAULT("lr.d on execute-only page", c, CAUSE_LOAD_PAGE, VA_XO);
+	c = run(MODE_U, root_u, probe_amo, VA_4K);
+	EXPECT_AMO_FAULT("U amoadd.d on non-U page", c, VA_4K);
+	*(u64 *)&pages[0][0x80] = 41;
+	EXPECT_OK("amoadd.d on RW page", run(MODE_S, root_s, probe_amo, VA_4K + 0x80), 41);
+	CHECK("amoadd.d on RW page: memory", *(u64 *)&pages[0][0x80], 42);
+	/* an AMO on a clean page sets D */
+	u64 *pte = pte_slot(root_s, VA_AD, 0);
+	*pte &= ~AD;
+	EXPECT_OK("amoadd.d on A=D=0 page", run(MODE_S, root_s, probe_amo, VA_AD + 8), 0);
+	CHECK("AMO sets A and D", *pte & AD, AD);
+}
+
 static void test_ad(void)
 {
 	u64 *pte = pte_slot(root_s, VA_AD, 0);
@@ -503,5 +571,6 @@ int main(u64 hartid)
 	test_sfence();
 	test_delegated();
 	test_straddle();
+	test_amo_perms();
 	return test_result();
 }

@@ -276,6 +276,7 @@ static void test_memory(void)
 }
 
 /* Misaligned accesses: either done in hardware or a misaligned trap. */
+static int misaligned_traps;
 static void misaligned_load(int line, const char *op, u64 addr, u64 want, int sz)
 {
 	u64 r = 0x5a5a;
@@ -298,6 +299,7 @@ static void misaligned_load(int line, const char *op, u64 addr, u64 want, int sz
 		break;
 	}
 	trap_action = TRAP_NONE;
+	misaligned_traps += (int)trap_last.count;
 	if (trap_last.count) {
 		check_eq_at(__FILE__, line, op, addr, 0, trap_last.cause, CAUSE_MISALIGNED_LOAD);
 		check_eq_at(__FILE__, line, op, addr, 1, trap_last.tval, addr);
@@ -323,6 +325,7 @@ static void misaligned_store(int line, const char *op, u64 addr, int sz, u64 wan
 		break;
 	}
 	trap_action = TRAP_NONE;
+	misaligned_traps += (int)trap_last.count;
 	if (trap_last.count) {
 		check_eq_at(__FILE__, line, op, addr, 0, trap_last.cause, CAUSE_MISALIGNED_STORE);
 		check_eq_at(__FILE__, line, op, addr, 1, trap_last.tval, addr);
@@ -334,8 +337,6 @@ static void misaligned_store(int line, const char *op, u64 addr, int sz, u64 wan
 	mem[4] = 0;
 	mem[5] = 0;
 }
-
-static int misaligned_traps;
 
 static void test_misaligned(void)
 {
@@ -350,7 +351,6 @@ static void test_misaligned(void)
 	misaligned_load(__LINE__, "lwu+6", p + 6, 0x89880706, 5);
 	misaligned_load(__LINE__, "ld+1", p + 1, 0x8807060504030201, 8);
 	misaligned_load(__LINE__, "ld+4", p + 4, 0x8b8a898807060504, 8);
-	misaligned_traps += (int)trap_last.count;
 	mem[4] = 0;
 	mem[5] = 0;
 	misaligned_store(__LINE__, "sh+1", p + 1, 2, 0x778800, 0);
