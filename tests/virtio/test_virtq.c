@@ -5,6 +5,7 @@
  * interrupt suppression, and a hostile driver that must be refused
  * (NEEDS_RESET) without the device touching memory outside RAM.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "devices/virtio_rng.h"
@@ -390,6 +391,34 @@ static void test_hostile_queue_setup(void)
 	vd_close(&d);
 }
 
+static bool page_dirty(const uint64_t *bm, uint64_t gpa)
+{
+	uint64_t pg = (gpa - VD_RAM_BASE) >> GUEST_PAGE_SHIFT;
+	return (bm[pg / 64] >> (pg % 64)) & 1;
+}
+
+/* Device writes (buffers and the used ring) land in the dirty log. */
+static void test_dirty_log(void)
+{
+	struct vdrv d;
+	vd_open(&d, virtio_rng_create());
+	rng_setup(&d, F_STD, 8);
+	uint64_t buf = vd_alloc(&d, 3 * GUEST_PAGE_SIZE, GUEST_PAGE_SIZE);
+	uint64_t *bm = calloc(VD_RAM_SIZE / GUEST_PAGE_SIZE / 64, sizeof(uint64_t));
+	CHECK(guest_mem_dirty_log_start(&d.mem) == 0);
+	struct vbuf b = {buf + GUEST_PAGE_SIZE + 100, 64, true};
+	vd_submit(&d, 0, &b, 1);
+	CHECK(vd_wait_used(&d, 0, NULL, NULL, 1000) == 1);
+	guest_mem_dirty_log_fetch(&d.mem, bm);
+	CHECK(page_dirty(bm, buf + GUEST_PAGE_SIZE));
+	CHECK(!page_dirty(bm, buf) && !page_dirty(bm, buf + 2 * GUEST_PAGE_SIZE));
+	CHECK(page_dirty(bm, d.q[0].used));
+	CHECK(!page_dirty(bm, d.q[0].desc) || d.q[0].desc >> 12 == d.q[0].used >> 12);
+	guest_mem_dirty_log_stop(&d.mem);
+	free(bm);
+	vd_close(&d);
+}
+
 int main(void)
 {
 	test_empty_slot();
@@ -400,6 +429,7 @@ int main(void)
 	test_hostile_chains();
 	test_indirect_not_negotiated();
 	test_hostile_queue_setup();
+	test_dirty_log();
 	if (vd_failures) {
 		fprintf(stderr, "%d checks failed\n", vd_failures);
 		return 1;
