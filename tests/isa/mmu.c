@@ -395,6 +395,24 @@ static void test_mprv(void)
 		     "r"(VA_4K + 0x48), "r"(MSTATUS_MPRV)
 		     : "memory");
 	CHECK("MPRV, MPP=S: M store translated", *(u64 *)&pages[0][0x48], 0x4e4e);
+	/* MPRV with MPP=S obeys SUM for U pages. */
+	*(u64 *)&pages[2][0x10] = 0x5u;
+	v = 0;
+	expect_trap(TRAP_SKIP);
+	asm volatile("csrs mstatus, %2\n\tld %0, 0(%1)\n\tcsrc mstatus, %2"
+		     : "+&r"(v)
+		     : "r"(VA_UPAGE + 0x10), "r"(MSTATUS_MPRV)
+		     : "memory");
+	trap_action = TRAP_NONE;
+	CHECK("MPRV, MPP=S, SUM=0, U page: load page fault", trap_last.cause, CAUSE_LOAD_PAGE);
+	csr_clear(mstatus, MSTATUS_MPP);
+	csr_set(mstatus, (u64)MODE_S << 11 | MSTATUS_SUM);
+	asm volatile("csrs mstatus, %2\n\tld %0, 0(%1)\n\tcsrc mstatus, %2"
+		     : "=&r"(v)
+		     : "r"(VA_UPAGE + 0x10), "r"(MSTATUS_MPRV)
+		     : "memory");
+	CHECK("MPRV, MPP=S, SUM=1, U page: load", v, 5);
+	csr_clear(mstatus, MSTATUS_SUM);
 	/* MPRV with MPP=U on a non-U page faults from M-mode. */
 	csr_clear(mstatus, MSTATUS_MPP);
 	v = 0;
