@@ -431,6 +431,10 @@ static void test_sifive_test(void)
 	CHECK(e.n == 3 && e.last == SIFIVE_TEST_FAIL && e.code == 42);
 	wr(o, t, 4, 4, 0x5555); /* other offsets do nothing */
 	CHECK(e.n == 3);
+	wr(o, t, 0, 1, 0x55); /* nor do byte stores */
+	CHECK(e.n == 3);
+	wr(o, t, 0, 2, 0x5555); /* OpenSBI's 16-bit store */
+	CHECK(e.n == 4 && e.last == SIFIVE_TEST_POWEROFF);
 	sifive_test_destroy(t);
 }
 
