@@ -82,7 +82,7 @@ static void test_timer(void)
 	CHECK("mtimecmp max: MTIP clear", csr_read(mip) & MIP_MTIP, 0);
 	mmio_write64(CLINT_MTIMECMP(0), now() + 1000);
 	CHECK("mtimecmp readback", mmio_read64(CLINT_MTIMECMP(0)) > now() - 2000, 1);
-	u64 end = now() + 1000000;
+	u64 end = now() + 10000000;
 	while (!(csr_read(mip) & MIP_MTIP) && now() < end)
 		;
 	CHECK("MTIP set when mtime >= mtimecmp", csr_read(mip) & MIP_MTIP, MIP_MTIP);
@@ -109,7 +109,7 @@ static void test_timer(void)
 	reset_log();
 	u64 t0 = now();
 	mmio_write64(CLINT_MTIMECMP(0), t0 + 500000); /* 50 ms */
-	CHECK("not yet", irq_count, 0);
+	CHECK("not yet", irq_count == 0 || now() >= t0 + 500000, 1);
 	CHECK("timer fires", wait_irqs(1, 20000000), 1);
 	CHECK("timer not early", now() - t0 >= 500000, 1);
 	CHECK("timer cause", irq_log[0], IRQ_MTI);
@@ -364,6 +364,58 @@ static void test_delegated(void)
 	csr_write(mideleg, 0);
 }
 
+/* stvec in vectored mode: each slot stores its number, then s_vec_c. */
+extern char s_vectors[];
+asm(".text\n.option push\n.option norvc\n.align 8\ns_vectors:\n"
+    ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+    "j s_vec_\\n\n"
+    ".endr\n"
+    ".irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+    "s_vec_\\n:\n"
+    "li t0, \\n\n"
+    "csrw sscratch, t0\n"
+    "j s_vec_c\n"
+    ".endr\n.option pop\n");
+
+static volatile u64 s_slot;
+
+void s_vec_c(void)
+{
+	s_slot = csr_read(sscratch);
+	s_cause = csr_read(scause);
+	asm volatile("ecall");
+}
+
+static void s_vectored_wait(u64 bits)
+{
+	csr_write(stvec, (u64)s_vectors | 1);
+	csr_set(sie, bits);
+	csr_set(sstatus, MSTATUS_SIE);
+	for (volatile int i = 0; i < 1000000; i++)
+		;
+	s_cause = 0x1234;
+	lower_exit();
+}
+
+static void test_s_vectored(void)
+{
+	csr_write(mideleg, MIP_SSIP | MIP_STIP);
+	s_slot = 99;
+	csr_set(mip, MIP_SSIP);
+	run_in_mode(MODE_S, s_vectored_wait, MIP_SSIP);
+	CHECK("stvec vectored: SSI cause", s_cause, CAUSE_INTR | IRQ_SSI);
+	CHECK("stvec vectored: SSI went to slot 1", s_slot, 1);
+	csr_clear(mip, MIP_SSIP);
+	s_slot = 99;
+	csr_set(mip, MIP_STIP);
+	run_in_mode(MODE_S, s_vectored_wait, MIP_STIP);
+	CHECK("stvec vectored: STI cause", s_cause, CAUSE_INTR | IRQ_STI);
+	CHECK("stvec vectored: STI went to slot 5", s_slot, 5);
+	csr_clear(mip, MIP_STIP);
+	csr_clear(sie, ~0UL);
+	csr_write(mideleg, 0);
+}
+
 int main(u64 hartid)
 {
 	(void)hartid;
@@ -375,5 +427,6 @@ int main(u64 hartid)
 	test_wfi();
 	test_vectored();
 	test_delegated();
+	test_s_vectored();
 	return test_result();
 }

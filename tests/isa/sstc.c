@@ -73,9 +73,10 @@ int main(u64 hartid)
 	CHECK("STIP not clearable through mip with STCE=1", csr_read(mip) & MIP_STIP, MIP_STIP);
 	u64 t = now();
 	csr_write(CSR_STIMECMP, t + 200000); /* 20 ms */
-	CHECK("future stimecmp: STIP clear", csr_read(mip) & MIP_STIP, 0);
-	/* (QEMU can be a few ms late noticing the compare: allow 20 ms) */
-	while (now() < t + 400000 && !(csr_read(mip) & MIP_STIP))
+	/* (if this hart was descheduled past the compare, STIP is right) */
+	CHECK("future stimecmp: STIP clear", !(csr_read(mip) & MIP_STIP) || now() >= t + 200000, 1);
+	/* (QEMU can be late noticing the compare, more so on a busy host) */
+	while (now() < t + 10200000 && !(csr_read(mip) & MIP_STIP))
 		;
 	CHECK("STIP not before stimecmp", now() >= t + 200000, 1);
 	CHECK("STIP set once time passes", csr_read(mip) & MIP_STIP, MIP_STIP);
