@@ -324,23 +324,35 @@ static void mark_in_dirty(struct virtq *q, const struct virtq_elem *e)
 	}
 }
 
+/* Publish one used element; with q->lock held. */
+static void push_locked(struct virtq *q, struct virtq_elem *e, uint32_t len)
+{
+	if (!q->ready || e->gen != q->gen)
+		return; /* the queue was reset meanwhile: nothing to publish */
+	mark_in_dirty(q, e);
+	if (len > e->in_len)
+		len = (uint32_t)e->in_len;
+	size_t off = USED_RING(q->used_idx % q->size);
+	st32(q->used + off, e->head);
+	st32(q->used + off + 4, len);
+	q->used_idx++;
+	/* The element must be visible before the index that publishes it. */
+	idx_store_release(q->used + USED_IDX, q->used_idx);
+	guest_mem_mark_dirty(q->mem, q->used_gpa, USED_RING(q->size));
+}
+
+/* A chain is no longer in flight; with q->lock held. */
+static void put_locked(struct virtq *q)
+{
+	if (--q->inflight == 0)
+		pthread_cond_broadcast(&q->idle);
+}
+
 void virtq_push(struct virtq *q, struct virtq_elem *e, uint32_t len)
 {
 	pthread_mutex_lock(&q->lock);
-	if (q->ready && e->gen == q->gen) {
-		mark_in_dirty(q, e);
-		if (len > e->in_len)
-			len = (uint32_t)e->in_len;
-		size_t off = USED_RING(q->used_idx % q->size);
-		st32(q->used + off, e->head);
-		st32(q->used + off + 4, len);
-		q->used_idx++;
-		/* The element must be visible before the index that publishes it. */
-		idx_store_release(q->used + USED_IDX, q->used_idx);
-		guest_mem_mark_dirty(q->mem, q->used_gpa, USED_RING(q->size));
-	}
-	if (--q->inflight == 0)
-		pthread_cond_broadcast(&q->idle);
+	push_locked(q, e, len);
+	put_locked(q);
 	pthread_mutex_unlock(&q->lock);
 	free(e);
 }
@@ -351,34 +363,44 @@ static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
 }
 
+static bool should_notify_locked(struct virtq *q)
+{
+	if (!q->ready || q->broken)
+		return false;
+	/* Our used index store must be visible before we read the driver's
+	 * suppression state, or an interrupt can be lost. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!q->event_idx)
+		return !(idx_load_acquire(q->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+	uint16_t ev = idx_load_acquire(q->avail + AVAIL_RING(q->size));
+	bool notify = !q->signalled_valid || need_event(ev, q->used_idx, q->signalled_used);
+	q->signalled_used = q->used_idx;
+	q->signalled_valid = true;
+	return notify;
+}
+
 bool virtq_should_notify(struct virtq *q)
 {
 	pthread_mutex_lock(&q->lock);
-	bool notify = false;
-	if (q->ready && !q->broken) {
-		/* Our used index store must be visible before we read the
-		 * driver's suppression state, or an interrupt can be lost. */
-		atomic_thread_fence(memory_order_seq_cst);
-		if (q->event_idx) {
-			uint16_t ev = idx_load_acquire(q->avail + AVAIL_RING(q->size));
-			uint16_t old = q->signalled_used;
-			notify = !q->signalled_valid || need_event(ev, q->used_idx, old);
-			q->signalled_used = q->used_idx;
-			q->signalled_valid = true;
-		} else {
-			uint16_t flags = idx_load_acquire(q->avail);
-			notify = !(flags & VIRTQ_AVAIL_F_NO_INTERRUPT);
-		}
-	}
+	bool notify = should_notify_locked(q);
 	pthread_mutex_unlock(&q->lock);
 	return notify;
 }
 
 void virtq_complete(struct virtq *q, struct virtq_elem *e, uint32_t len)
 {
-	virtq_push(q, e, len);
-	if (virtq_should_notify(q) && q->vdev)
+	pthread_mutex_lock(&q->lock);
+	push_locked(q, e, len);
+	bool notify = should_notify_locked(q);
+	pthread_mutex_unlock(&q->lock);
+	/* Still counted in flight while raising the interrupt, so a reset or
+	 * teardown (virtq_stop) cannot pull the transport from under us. */
+	if (notify && q->vdev)
 		virtio_irq_used(q->vdev);
+	pthread_mutex_lock(&q->lock);
+	put_locked(q);
+	pthread_mutex_unlock(&q->lock);
+	free(e);
 }
 
 size_t virtq_elem_read(const struct virtq_elem *e, uint64_t off, void *buf, size_t len)
