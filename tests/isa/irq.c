@@ -416,6 +416,88 @@ static void test_s_vectored(void)
 	csr_write(mideleg, 0);
 }
 
+/*
+ * Interrupts must land between instructions and leave the interrupted
+ * code's state alone: a mixed workload (loads/stores, AMOs, mul/div,
+ * FP, branches, compressed code) gives the same result with a timer
+ * firing every 10 us as without interrupts, in M-mode and in U-mode.
+ */
+static u64 work_arr[256];
+static volatile u64 storm_irqs, storm_result;
+
+static u64 workload(void)
+{
+	u64 h = 1469598103934665603UL;
+	double d = 1.0;
+	for (u64 i = 0; i < 256; i++)
+		work_arr[i] = i * 0x9e3779b97f4a7c15UL;
+	for (u64 i = 0; i < 4000; i++) {
+		u64 *p = &work_arr[(i * 7) & 255];
+		u64 old;
+		asm volatile("amoadd.d %0, %2, (%1)" : "=r"(old) : "r"(p), "r"(h) : "memory");
+		work_arr[i & 255] ^= old;
+		h = (h ^ work_arr[(i * 13) & 255]) * 1099511628211UL;
+		h += i / 3 + i % 7;
+		h ^= h >> 29;
+		d = d * 1.0000001 + (double)(h & 0xff);
+		if (h & 1)
+			h = ~h;
+	}
+	u64 bits;
+	asm volatile("fmv.x.d %0, %1" : "=r"(bits) : "f"(d));
+	return h ^ bits;
+}
+
+static void storm_hook(u64 cause)
+{
+	if (cause != IRQ_MTI)
+		FAIL_NOW("unexpected interrupt in storm");
+	storm_irqs++;
+	mmio_write64(CLINT_MTIMECMP(0), now() + 100);
+}
+
+static void u_workload(u64 arg)
+{
+	(void)arg;
+	storm_result = workload();
+	lower_exit();
+}
+
+static void test_storm(void)
+{
+	u64 want = workload();
+	irq_hook = storm_hook;
+	storm_irqs = 0;
+	csr_set(mie, MIP_MTIP);
+	int bad = 0, runs = 0;
+	mmio_write64(CLINT_MTIMECMP(0), now() + 100);
+	csr_set(mstatus, MSTATUS_MIE);
+	while ((storm_irqs < 50 || runs < 3) && runs < 500) {
+		bad += workload() != want;
+		runs++;
+	}
+	csr_clear(mstatus, MSTATUS_MIE);
+	u64 m_irqs = storm_irqs;
+	CHECK("M workload unchanged by interrupts", bad, 0);
+	CHECK("M storm: interrupts happened", m_irqs >= 10, 1);
+	/* the same in U-mode: interrupts go to M and mret back to U */
+	storm_irqs = 0;
+	bad = runs = 0;
+	while ((storm_irqs < 50 || runs < 3) && runs < 500) {
+		storm_result = 0;
+		mmio_write64(CLINT_MTIMECMP(0), now() + 100);
+		run_in_mode(MODE_U, u_workload, 0);
+		bad += storm_result != want;
+		runs++;
+	}
+	timer_off();
+	csr_clear(mie, MIP_MTIP);
+	CHECK("U workload unchanged by interrupts", bad, 0);
+	CHECK("U storm: interrupts happened", storm_irqs >= 10, 1);
+	irq_hook = hook;
+	tprintf("interrupt storm: %u interrupts in M, %u from U\n", m_irqs, storm_irqs);
+}
+
 int main(u64 hartid)
 {
 	(void)hartid;
@@ -428,5 +510,6 @@ int main(u64 hartid)
 	test_vectored();
 	test_delegated();
 	test_s_vectored();
+	test_storm();
 	return test_result();
 }
