@@ -213,44 +213,70 @@ static void corrupt_tables(void)
 	blk_close(b);
 }
 
-/* Random damage to the metadata clusters; whatever happens, no crash. */
+/* Damage 'n' random bytes of 'path' in [0, span), picking clusters of 'cs' bytes
+ * and offsets within their first 'head' bytes (where tables keep their entries). */
+static void fuzz_damage(const char *path, uint64_t span, uint64_t cs, uint64_t head)
+{
+	int fd = open(path, O_RDWR);
+	int n = 1 + (int)(t_rand() % 6);
+	for (int k = 0; k < n; k++) {
+		uint64_t cl = t_rand() % (span / cs);
+		uint64_t off = cl * cs + t_rand() % (cl == 0 ? 256 : head);
+		uint8_t v = (uint8_t)t_rand();
+		if (fd < 0 || pwrite(fd, &v, 1, (off_t)off) != 1)
+			abort();
+	}
+	close(fd);
+}
+
+/* Whatever the damage, opening fails with a message or requests just fail. */
+static int fuzz_one(const char *p, uint8_t *buf)
+{
+	struct blk *b = NULL;
+	struct verr err = {{0}};
+	if (blk_open(p, BLK_FMT_QCOW2, false, &b, &err) < 0)
+		return err.msg[0] ? 0 : -1;
+	uint64_t size = blk_size(b) < (8 << 20) ? blk_size(b) : (8 << 20);
+	for (uint64_t off = 0; off + (1 << 20) <= size; off += 1 << 20)
+		(void)blk_pread(b, buf, 1 << 20, off);
+	(void)blk_pwrite(b, buf, 70000, 1000);
+	(void)blk_pwrite(b, buf, 4096, 3 << 20);
+	(void)blk_discard(b, 0, 1 << 20);
+	(void)blk_write_zeroes(b, 1 << 20, 1 << 20, true);
+	(void)blk_flush(b);
+	blk_close(b);
+	return 1;
+}
+
 static void corrupt_fuzz(void)
 {
+	/* A second seed: small clusters, 8-bit refcounts, compressed clusters. */
+	const char *raw = tp("fuzz-seed.raw"), *seed2 = tp("fuzz-seed2.qcow2");
+	CHECK(run("head -c 2000000 /dev/zero | tr '\\0' 'v' > '%s' && truncate -s 8M '%s' && "
+		  "%s convert -c -f raw -O qcow2 -o cluster_size=4096,refcount_bits=8 '%s' '%s'",
+		  raw, raw, t_qemu_img, raw, seed2) == 0,
+	      "seed: %s", run_log());
+	const struct {
+		const char *seed;
+		uint64_t span, cs, head;
+	} seeds[] = {{good, 8 * 65536, 65536, 1024}, {seed2, 40 * 4096, 4096, 4096}};
 	const char *p = tp("fuzz.qcow2");
 	uint8_t *buf = malloc(1 << 20);
 	t_seed(99);
-	int opened = 0;
-	for (int it = 0; it < 300; it++) {
-		if (run("cp '%s' '%s'", good, p) != 0)
-			abort();
-		int fd = open(p, O_RDWR);
-		for (int k = 0; k < 1 + (int)(t_rand() % 6); k++) {
-			/* header, refcount table/block, L1, first L2 table */
-			uint64_t cl = t_rand() % 5;
-			uint64_t off = cl * 65536 + (cl == 0 ? t_rand() % 256 : t_rand() % 64);
-			uint8_t v = (uint8_t)t_rand();
-			if (pwrite(fd, &v, 1, (off_t)off) != 1)
+	int iters = getenv("BLK_FUZZ_ITERS") ? atoi(getenv("BLK_FUZZ_ITERS")) : 200;
+	for (size_t k = 0; k < 2; k++) {
+		int opened = 0;
+		for (int it = 0; it < iters; it++) {
+			if (run("cp '%s' '%s'", seeds[k].seed, p) != 0)
 				abort();
+			fuzz_damage(p, seeds[k].span, seeds[k].cs, seeds[k].head);
+			int r = fuzz_one(p, buf);
+			CHECK(r >= 0, "open failed without a message");
+			opened += r;
 		}
-		close(fd);
-		struct blk *b = NULL;
-		struct verr err;
-		if (blk_open(p, BLK_FMT_QCOW2, false, &b, &err) < 0) {
-			CHECK(err.msg[0], "error without a message");
-			continue;
-		}
-		opened++;
-		uint64_t size = blk_size(b) < (8 << 20) ? blk_size(b) : (8 << 20);
-		for (uint64_t off = 0; off + (1 << 20) <= size; off += 1 << 20)
-			(void)blk_pread(b, buf, 1 << 20, off);
-		(void)blk_pwrite(b, buf, 70000, 1000);
-		(void)blk_pwrite(b, buf, 4096, 3 << 20);
-		(void)blk_discard(b, 0, 1 << 20);
-		(void)blk_write_zeroes(b, 1 << 20, 1 << 20, true);
-		blk_close(b);
+		printf("fuzz: %d damaged images from seed %zu, %d opened\n", iters, k, opened);
 	}
 	free(buf);
-	printf("fuzz: 300 damaged images, %d opened\n", opened);
 }
 
 void test_corrupt(void)
