@@ -4,8 +4,15 @@
  * configuration and the shape of QEMU's virt board.
  *
  *   dtb_check FILE CPUS MEMORY_BYTES BOOTARGS [INITRD_BYTES]
+ *   dtb_check --compare FILE QEMU_DTB
+ *
+ * The second form checks that every node and property vessel generates
+ * exists in QEMU's tree for the same configuration with the same value
+ * (phandle numbering and a few deliberate differences aside), and that QEMU
+ * has no node vessel lacks beyond the devices vessel does not model.
  */
 #include <libfdt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +34,101 @@ static void *load(const char *path)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return NULL;
-	static char buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	if (n < sizeof(struct fdt_header) || fdt_check_header(buf) || fdt_totalsize(buf) > n)
+	char *buf = malloc(1 << 20);
+	if (!buf) {
+		fclose(f);
 		return NULL;
+	}
+	size_t n = fread(buf, 1, 1 << 20, f);
+	fclose(f);
+	if (n < sizeof(struct fdt_header) || fdt_check_header(buf) || fdt_totalsize(buf) > n) {
+		free(buf);
+		return NULL;
+	}
 	return buf;
+}
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(s, *list))
+			return true;
+	return false;
+}
+
+/* Properties whose values legitimately differ from QEMU's. */
+static const char *const differ_value[] = {"phandle",
+					   "interrupt-parent",
+					   "interrupts-extended",
+					   "regmap",
+					   "cpu",
+					   "rng-seed",
+					   "model",	/* riscv-virtio,vessel */
+					   "riscv,isa", /* the extensions vessel implements */
+					   "riscv,ndev",
+					   NULL};
+/* QEMU nodes for devices vessel does not model. */
+static const char *const absent_nodes[] = {
+    "/pmu", "/fw-cfg@10100000", "/flash@20000000", "/platform-bus@4000000", "/soc/pci@30000000",
+    NULL};
+
+static bool compare_node(const void *ours, int off, const void *qemu)
+{
+	char path[256];
+	if (fdt_get_path(ours, off, path, sizeof(path)))
+		return false;
+	int qoff = fdt_path_offset(qemu, path);
+	CHECK(qoff >= 0, "%s: not in QEMU's tree", path);
+	if (qoff < 0)
+		return false;
+	int p;
+	fdt_for_each_property_offset(p, ours, off)
+	{
+		const char *name;
+		int len, qlen;
+		const void *v = fdt_getprop_by_offset(ours, p, &name, &len);
+		const void *qv = fdt_getprop(qemu, qoff, name, &qlen);
+		CHECK(qv, "%s: property %s not in QEMU's tree", path, name);
+		if (qv && !in_list(name, differ_value))
+			CHECK(len == qlen && !memcmp(v, qv, (size_t)len),
+			      "%s %s: differs from QEMU", path, name);
+	}
+	fdt_for_each_property_offset(p, qemu, qoff)
+	{
+		const char *name;
+		int len;
+		fdt_getprop_by_offset(qemu, p, &name, &len);
+		CHECK(fdt_getprop(ours, off, name, NULL) || !strcmp(name, "dma-coherent"),
+		      "%s: QEMU has property %s, vessel does not", path, name);
+	}
+	return true;
+}
+
+static int compare_with_qemu(const void *ours, const void *qemu)
+{
+	int off = -1, depth = 0;
+	while ((off = fdt_next_node(ours, off, &depth)) >= 0)
+		compare_node(ours, off, qemu);
+	off = -1;
+	depth = 0;
+	while ((off = fdt_next_node(qemu, off, &depth)) >= 0) {
+		char path[256];
+		if (fdt_get_path(qemu, off, path, sizeof(path)))
+			continue;
+		bool under_absent = false;
+		for (const char *const *a = absent_nodes; *a; a++)
+			if (!strncmp(path, *a, strlen(*a)))
+				under_absent = true;
+		if (!under_absent)
+			CHECK(fdt_path_offset(ours, path) >= 0, "QEMU has %s, vessel does not",
+			      path);
+	}
+	if (failures) {
+		printf("%d difference(s) from QEMU\n", failures);
+		return 1;
+	}
+	printf("same shape as QEMU's virt device tree\n");
+	return 0;
 }
 
 static int node(const void *fdt, const char *path)
@@ -217,6 +313,14 @@ static void check_soc(const void *fdt, unsigned ncpus, const uint32_t *intc)
 
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "--compare")) {
+		const void *ours = load(argv[2]), *qemu = load(argv[3]);
+		if (!ours || !qemu) {
+			printf("FAIL: cannot read %s or %s as a device tree\n", argv[2], argv[3]);
+			return 1;
+		}
+		return compare_with_qemu(ours, qemu);
+	}
 	if (argc < 5) {
 		fprintf(stderr, "usage: dtb_check FILE CPUS MEMORY BOOTARGS [INITRD_BYTES]\n");
 		return 2;

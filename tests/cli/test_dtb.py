@@ -49,4 +49,21 @@ with vtest.tmpdir() as d:
         vtest.check(p.returncode == 0, '%d cpus %s: device tree as configured' % (cpus, mem))
         os.unlink(dtb)
 
+# The same configuration on QEMU's virt board: the same nodes and values.
+with vtest.tmpdir() as d:
+    ours = os.path.join(d, 'vessel.dtb')
+    qemu = os.path.join(d, 'qemu.dtb')
+    st, out, err = vtest.run(V, ['run', '--firmware', a.fw_poweroff, '--cpus', '2',
+                                 '--memory', '256M', '--append', 'console=ttyS0',
+                                 '--dtb-out', ours])
+    q = subprocess.run(['qemu-system-riscv64', '-M', 'virt,dumpdtb=' + qemu, '-smp', '2',
+                        '-m', '256M', '-append', 'console=ttyS0', '-nographic',
+                        '-kernel', a.fw_poweroff],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    vtest.check(st == 0 and os.path.exists(qemu), 'device trees of vessel and QEMU written')
+    p = subprocess.run([a.dtb_check, '--compare', ours, qemu], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    print(p.stdout.decode(errors='replace'), end='')
+    vtest.check(p.returncode == 0, 'device tree has the shape and values of QEMU\'s virt')
+
 vtest.finish()
