@@ -92,16 +92,18 @@ static void machine_test_event(void *opaque, enum sifive_test_event ev, unsigned
 	enum machine_exit how = ev == SIFIVE_TEST_POWEROFF ? MACHINE_EXIT_POWEROFF
 				: ev == SIFIVE_TEST_REBOOT ? MACHINE_EXIT_REBOOT
 							   : MACHINE_EXIT_GUEST_FAILURE;
-	if (how == MACHINE_EXIT_GUEST_FAILURE)
-		atomic_store(&m->guest_code, code);
-	if (machine_set_exit(m, how))
-		machine_stop_harts(m);
+	if (!machine_set_exit(m, how))
+		return; /* the VM is already ending for another reason */
+	/* Read only after every hart thread has been joined. */
+	atomic_store(&m->guest_code, code);
+	machine_stop_harts(m);
 }
 
 static void machine_uart_tx(void *opaque, uint8_t c)
 {
 	struct machine *m = opaque;
-	for (;;) {
+	/* Once the VM is ending, a stuck stdout must not keep a hart from stopping. */
+	while (atomic_load_explicit(&m->exit_how, memory_order_relaxed) == MACHINE_RUNNING) {
 		ssize_t n = write(m->cfg.console_out_fd, &c, 1);
 		if (n == 1 || (n < 0 && errno != EINTR && errno != EAGAIN))
 			return; /* output lost (closed stdout): the guest runs on */
