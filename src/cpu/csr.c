@@ -320,7 +320,7 @@ static int csr_write(struct hart *h, unsigned csr, uint64_t v)
 			hart_set_pending(h, 1ull << IRQ_S_SOFT, v & (1ull << IRQ_S_SOFT));
 		break;
 	case CSR_STIMECMP:
-		if (h->priv == PRV_S && !(h->menvcfg & MENVCFG_STCE))
+		if (h->priv == PRV_S && (!(h->menvcfg & MENVCFG_STCE) || !(h->mcounteren & 2)))
 			return -1;
 		h->stimecmp = v;
 		hart_check_timers(h);
