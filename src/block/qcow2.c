@@ -10,7 +10,8 @@
 #include "util/log.h"
 
 /* Cache sizes: about 4 MiB of L2 tables (32 GiB of guest disk with 64 KiB
- * clusters) and 1 MiB of refcount blocks. */
+ * clusters) and 1 MiB of refcount blocks, in at least 4 and at most 256 / 64
+ * slots (lookups scan the slots). */
 static unsigned q2_cache_slots(uint64_t budget, uint64_t cs, unsigned max)
 {
 	uint64_t n = budget / cs;
@@ -44,8 +45,8 @@ static int q2_init(struct qcow2 *s, int depth, struct verr *err)
 	int r = qcow2_header_load(s, err);
 	if (r < 0)
 		return r;
-	if (qcache_init(&s->l2_cache, q2_cache_slots(4u << 20, s->cs, 64), s->cs, true) < 0 ||
-	    qcache_init(&s->rb_cache, q2_cache_slots(1u << 20, s->cs, 16), s->cs, false) < 0)
+	if (qcache_init(&s->l2_cache, q2_cache_slots(4u << 20, s->cs, 256), s->cs, true) < 0 ||
+	    qcache_init(&s->rb_cache, q2_cache_slots(1u << 20, s->cs, 64), s->cs, false) < 0)
 		return verr_set(err, ENOMEM, "out of memory for the metadata caches");
 	return q2_backing_open(s, depth, err);
 }

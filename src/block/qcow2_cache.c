@@ -50,14 +50,17 @@ static int qcache_write(struct qcow2 *s, struct qcache_ent *e)
 static int qcache_evict(struct qcow2 *s, struct qcache *c, struct qcache_ent *e)
 {
 	if (e->off && e->dirty) {
+		int r;
 		if (c->barrier) {
-			int r = qcache_flush(s, &s->rb_cache);
+			/* One sync pays for writing back every dirty table at once. */
+			r = qcache_flush(s, &s->rb_cache);
 			if (r == 0 && fdatasync(s->fd) < 0)
 				r = -errno;
-			if (r < 0)
-				return r;
+			if (r == 0)
+				r = qcache_flush(s, c);
+		} else {
+			r = qcache_write(s, e);
 		}
-		int r = qcache_write(s, e);
 		if (r < 0)
 			return r;
 	}
