@@ -22,11 +22,14 @@ def guest_dir():
 
 
 class Guest:
-    def __init__(self, vessel, args, log_name="guest"):
+    def __init__(self, vessel, args, log_name="guest", argv=None, echo=True):
+        """Start `vessel run ARGS`, or any command line given as 'argv' (a peer VMM)."""
         self.out = ""
         self.lock = threading.Condition()
         self.log_name = log_name
-        self.proc = subprocess.Popen([vessel, "run"] + args, stdin=subprocess.PIPE,
+        self.echo = echo
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(argv or [vessel, "run"] + args, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -39,8 +42,9 @@ class Guest:
             if not b:
                 break
             s = b.decode(errors="replace")
-            sys.stdout.write(s)
-            sys.stdout.flush()
+            if self.echo:
+                sys.stdout.write(s)
+                sys.stdout.flush()
             with self.lock:
                 self.out += s
                 self.lock.notify_all()
