@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "block/qcow2.h"
@@ -42,6 +43,11 @@ static int q2_backing_open(struct qcow2 *s, int depth, struct verr *err)
 
 static int q2_init(struct qcow2 *s, int depth, struct verr *err)
 {
+	/* Two writers would corrupt each other's metadata: one at a time. */
+	if (!s->readonly && flock(s->fd, LOCK_EX | LOCK_NB) < 0)
+		return verr_set(err, errno, "%s: %s", s->path,
+				errno == EWOULDBLOCK ? "image is open for writing elsewhere"
+						     : strerror(errno));
 	int r = qcow2_header_load(s, err);
 	if (r < 0)
 		return r;

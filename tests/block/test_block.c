@@ -96,6 +96,10 @@ static void test_qcow2_fresh(void)
 	t_seed(2);
 	CHECK(ops_apply(b, &sh, &cfg) == 0, "ops");
 	CHECK(verify_read(b, &sh) == 0, "content before close");
+	struct blk *b2 = NULL;
+	struct verr err2 = {{0}};
+	CHECK(blk_open(img, BLK_FMT_AUTO, false, &b2, &err2) < 0 && strstr(err2.msg, "elsewhere"),
+	      "second writer refused: '%s'", err2.msg);
 	/* What is on disk between requests, unflushed, is what a crashed process
 	 * leaves: it may leak clusters (exit 3) but never be corrupt (exit 2). */
 	CHECK(run("cp '%s' '%s'", img, tp("crash.qcow2")) == 0, "cp");
