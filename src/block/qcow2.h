@@ -72,6 +72,7 @@ struct qcache {
 	unsigned n;
 	bool barrier; /* L2 cache: refcounts must be durable before a write-back */
 	uint64_t tick;
+	unsigned last; /* slot of the last hit */
 	struct qcache_ent *ents;
 };
 

@@ -17,6 +17,7 @@ int qcache_init(struct qcache *c, unsigned n, uint64_t cs, bool barrier)
 {
 	c->n = n;
 	c->tick = 0;
+	c->last = 0;
 	c->barrier = barrier;
 	c->ents = calloc(n, sizeof(*c->ents));
 	if (!c->ents)
@@ -73,11 +74,20 @@ static int qcache_slot(struct qcow2 *s, struct qcache *c, uint64_t off, struct q
 		       bool *hit)
 {
 	struct qcache_ent *victim = &c->ents[0];
+	/* Requests mostly stay within one table: try the last hit first. */
+	struct qcache_ent *last = &c->ents[c->last];
+	if (last->off == off) {
+		*hit = true;
+		last->used = ++c->tick;
+		*out = last;
+		return 0;
+	}
 	for (unsigned i = 0; i < c->n; i++) {
 		struct qcache_ent *e = &c->ents[i];
 		if (e->off == off) {
 			*hit = true;
 			e->used = ++c->tick;
+			c->last = i;
 			*out = e;
 			return 0;
 		}
@@ -89,6 +99,7 @@ static int qcache_slot(struct qcow2 *s, struct qcache *c, uint64_t off, struct q
 	if (r < 0)
 		return r;
 	victim->used = ++c->tick;
+	c->last = (unsigned)(victim - c->ents);
 	*out = victim;
 	return 0;
 }
