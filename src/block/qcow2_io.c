@@ -218,13 +218,23 @@ static uint64_t q2_zap_entry(struct qcow2 *s, uint64_t e, enum q2_kind k, enum q
 	return QCOW2_ZERO;
 }
 
-/* Discard or zero one whole guest cluster; 'lock' and map_lock (exclusive) held. */
-static int q2_zap_cluster(struct qcow2 *s, uint64_t gc, enum q2_zap_mode mode)
+/* Discard or zero whole guest clusters from 'gc' (at most 'n'); sets *done to
+ * how many were handled.  'lock' and map_lock (exclusive) held. */
+static int q2_zap_clusters(struct qcow2 *s, uint64_t gc, uint64_t n, enum q2_zap_mode mode,
+			   uint64_t *done)
 {
 	struct q2_map m;
-	int r = qcow2_map(s, gc << s->cluster_bits, s->cs, &m);
+	int r = qcow2_map(s, gc << s->cluster_bits, n << s->cluster_bits, &m);
 	if (r < 0)
 		return r;
+	*done = 1;
+	bool backing = s->backing || s->backing_name[0];
+	/* Runs that already read as zeros need nothing: skip them whole (a discard
+	 * of a huge, mostly empty disk must not visit every cluster). */
+	if ((m.kind == Q2_UNALLOC && !backing) || (m.kind == Q2_ZERO && mode != Q2_ZAP_DISCARD)) {
+		*done = m.len >> s->cluster_bits ? m.len >> s->cluster_bits : 1;
+		return 0;
+	}
 	uint64_t ne = q2_zap_entry(s, m.entry, m.kind, mode);
 	if (ne == m.entry)
 		return 0;
@@ -237,14 +247,16 @@ static int q2_zap_cluster(struct qcow2 *s, uint64_t gc, enum q2_zap_mode mode)
 
 static int q2_zap(struct qcow2 *s, uint64_t off, uint64_t len, enum q2_zap_mode mode)
 {
-	uint64_t first = off >> s->cluster_bits, end = (off + len) >> s->cluster_bits;
+	uint64_t gc = off >> s->cluster_bits, end = (off + len) >> s->cluster_bits;
 	int r = 0;
 	pthread_rwlock_wrlock(&s->map_lock);
 	pthread_mutex_lock(&s->lock);
-	for (uint64_t gc = first; gc < end && r == 0; gc++) {
-		r = q2_zap_cluster(s, gc, mode);
+	while (gc < end && r == 0) {
+		uint64_t done;
+		r = q2_zap_clusters(s, gc, end - gc, mode, &done);
 		if (r == 0)
 			r = qcow2_meta_maybe_flush(s);
+		gc += done;
 	}
 	pthread_mutex_unlock(&s->lock);
 	pthread_rwlock_unlock(&s->map_lock);
