@@ -19,7 +19,7 @@ static uint64_t q2_div_round_up(uint64_t a, unsigned shift)
 }
 
 /* Header fields that do not depend on the rest of the file. */
-static int q2_hdr_basic(struct qcow2 *s, const uint8_t *h, uint64_t fsize, struct verr *err)
+static int q2_hdr_basic(struct qcow2 *s, const uint8_t *h, struct verr *err)
 {
 	const char *p = s->path;
 	if (q2_be32(h) != QCOW2_MAGIC)
@@ -39,7 +39,6 @@ static int q2_hdr_basic(struct qcow2 *s, const uint8_t *h, uint64_t fsize, struc
 	if (s->size > (1ull << 56))
 		return verr_set(err, EFBIG, "%s: virtual size %" PRIu64 " too large", p, s->size);
 	s->nb_snapshots = q2_be32(h + 60);
-	(void)fsize;
 	return 0;
 }
 
@@ -202,7 +201,7 @@ int qcow2_header_load(struct qcow2 *s, struct verr *err)
 	int r = blk_util_pread_full(s->fd, h, fsize < sizeof(h) ? fsize : sizeof(h), 0);
 	if (r < 0)
 		return verr_set(err, r, "%s: reading the header: %s", s->path, strerror(-r));
-	if ((r = q2_hdr_basic(s, h, fsize, err)) < 0)
+	if ((r = q2_hdr_basic(s, h, err)) < 0)
 		return r;
 	uint32_t hlen = QCOW2_V2_HEADER_LEN;
 	s->refcount_order = 4;
