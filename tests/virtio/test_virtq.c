@@ -5,6 +5,7 @@
  * interrupt suppression, and a hostile driver that must be refused
  * (NEEDS_RESET) without the device touching memory outside RAM.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,6 +195,27 @@ static void expect_recovers(struct vdrv *d)
 
 typedef void (*hostile_fn)(struct vdrv *d);
 
+/*
+ * Each hostile case must be refused for its own reason: everything around
+ * the one bad value is valid (descriptors past the end of the table, spare
+ * entries of indirect tables), so that without the check the device would
+ * complete a request instead.
+ */
+static uint64_t valid_buf(struct vdrv *d)
+{
+	return vd_alloc(d, 64, 8);
+}
+
+/* Queue 0 of size 8 whose table is followed by 8 valid descriptors. */
+static void hostile_setup(struct vdrv *d)
+{
+	CHECK(vd_negotiate(d, F_STD) != 0);
+	CHECK(vd_queue_setup_room(d, 0, 8, 16));
+	vd_driver_ok(d);
+	for (uint16_t i = 0; i < 16; i++)
+		vd_desc_set(d, 0, i, valid_buf(d), 16, VIRTQ_DESC_F_WRITE, 0);
+}
+
 static void h_loop(struct vdrv *d)
 {
 	uint64_t b = vd_alloc(d, 16, 8);
@@ -204,8 +226,7 @@ static void h_loop(struct vdrv *d)
 
 static void h_next_range(struct vdrv *d)
 {
-	uint64_t b = vd_alloc(d, 16, 8);
-	vd_desc_set(d, 0, 0, b, 16, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 8);
+	vd_desc_set(d, 0, 0, valid_buf(d), 16, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 8);
 	vd_avail_add(d, 0, 0);
 }
 
@@ -246,10 +267,21 @@ static void h_order(struct vdrv *d)
 	vd_avail_add(d, 0, 0);
 }
 
+/* Chain 0 = an indirect table of 'tbl_len' bytes whose first entry has
+ * e0_flags/e0_next and points at a valid one-entry table (for nesting); the
+ * memory past 'tbl_len' holds more valid entries. */
 static void indirect_with(struct vdrv *d, uint32_t tbl_len, uint16_t e0_flags, uint16_t e0_next)
 {
-	uint64_t tbl = vd_alloc(d, 64, 16), b = vd_alloc(d, 16, 8);
-	uint64_t e[2] = {b, 16 | (uint64_t)e0_flags << 32 | (uint64_t)e0_next << 48};
+	uint64_t inner = vd_alloc(d, 16, 16), tbl = vd_alloc(d, 16 * 8, 16);
+	uint64_t ie[2] = {valid_buf(d), 16 | (uint64_t)VIRTQ_DESC_F_WRITE << 32};
+	memcpy(vd_ptr(d, inner), ie, sizeof(ie));
+	uint64_t e[8][2];
+	for (int i = 0; i < 8; i++) {
+		e[i][0] = valid_buf(d);
+		e[i][1] = 16 | (uint64_t)VIRTQ_DESC_F_WRITE << 32;
+	}
+	e[0][0] = e0_flags & VIRTQ_DESC_F_INDIRECT ? inner : e[0][0];
+	e[0][1] = 16 | (uint64_t)e0_flags << 32 | (uint64_t)e0_next << 48;
 	memcpy(vd_ptr(d, tbl), e, sizeof(e));
 	vd_desc_set(d, 0, 0, tbl, tbl_len, VIRTQ_DESC_F_INDIRECT, 0);
 	vd_avail_add(d, 0, 0);
@@ -280,6 +312,16 @@ static void h_ind_next(struct vdrv *d)
 	indirect_with(d, 16, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 5);
 }
 
+/* An indirect descriptor must not also have NEXT. */
+static void h_ind_and_next(struct vdrv *d)
+{
+	uint64_t tbl = vd_alloc(d, 16, 16);
+	uint64_t e[2] = {valid_buf(d), 16 | (uint64_t)VIRTQ_DESC_F_WRITE << 32};
+	memcpy(vd_ptr(d, tbl), e, sizeof(e));
+	vd_desc_set(d, 0, 0, tbl, 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, 1);
+	vd_avail_add(d, 0, 0);
+}
+
 static void h_ind_outside(struct vdrv *d)
 {
 	vd_desc_set(d, 0, 0, VD_RAM_BASE + VD_RAM_SIZE - 16, 32, VIRTQ_DESC_F_INDIRECT, 0);
@@ -289,6 +331,9 @@ static void h_ind_outside(struct vdrv *d)
 static void h_avail_jump(struct vdrv *d)
 {
 	struct vd_queue *q = &d->q[0];
+	uint16_t *ring = vd_ptr(d, q->avail + 4);
+	for (uint16_t i = 0; i < q->size; i++)
+		ring[i] = i; /* every slot names a valid chain */
 	q->avail_idx = (uint16_t)(q->avail_idx + q->size + 1);
 	*(uint16_t *)vd_ptr(d, q->avail + 2) = q->avail_idx;
 }
@@ -313,12 +358,13 @@ static void test_hostile_chains(void)
 	    {"nested indirect table", h_ind_nested},
 	    {"next out of range in indirect table", h_ind_next},
 	    {"indirect table outside RAM", h_ind_outside},
+	    {"indirect descriptor with NEXT", h_ind_and_next},
 	    {"avail index jump", h_avail_jump},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct vdrv d;
 		vd_open(&d, virtio_rng_create());
-		rng_setup(&d, F_STD, 8);
+		hostile_setup(&d);
 		cases[i].fn(&d);
 		vd_kick(&d, 0);
 		expect_refused(&d, cases[i].name);
@@ -336,6 +382,7 @@ static void test_indirect_not_negotiated(void)
 	vd_open(&d, virtio_rng_create());
 	rng_setup(&d, 1ull << VIRTIO_F_VERSION_1, 8);
 	indirect_with(&d, 16, VIRTQ_DESC_F_WRITE, 0);
+	/* Control: the same chain is fine with the feature (test_indirect). */
 	vd_kick(&d, 0);
 	expect_refused(&d, "indirect without the feature");
 	expect_recovers(&d);
@@ -391,6 +438,34 @@ static void test_hostile_queue_setup(void)
 	vd_close(&d);
 }
 
+/*
+ * Straight on the virtqueue API: a driver cannot have more chains in flight
+ * than the queue size (it would be reusing descriptors the device owns), so
+ * popping beyond that without pushing is refused.
+ */
+static void test_inflight_cap(void)
+{
+	struct vdrv d;
+	vd_open(&d, virtio_rng_create());
+	CHECK(vd_negotiate(&d, F_STD) != 0);
+	CHECK(vd_queue_setup(&d, 0, 4)); /* not DRIVER_OK: the device never pops by itself */
+	struct virtq *q = &d.vdev->vq[0];
+	uint64_t buf = vd_alloc(&d, 16, 8);
+	vd_desc_set(&d, 0, 0, buf, 16, VIRTQ_DESC_F_WRITE, 0);
+	struct virtq_elem *e[5] = {0};
+	for (int i = 0; i < 4; i++) {
+		vd_avail_add(&d, 0, 0); /* the same head again and again */
+		CHECK(virtq_pop(q, &e[i]) == 1);
+	}
+	vd_avail_add(&d, 0, 0);
+	CHECK(virtq_pop(q, &e[4]) == -EIO);
+	CHECK(vd_needs_reset(&d));
+	for (int i = 0; i < 4; i++)
+		if (e[i])
+			virtq_push(q, e[i], 0);
+	vd_close(&d);
+}
+
 static bool page_dirty(const uint64_t *bm, uint64_t gpa)
 {
 	uint64_t pg = (gpa - VD_RAM_BASE) >> GUEST_PAGE_SHIFT;
@@ -430,6 +505,7 @@ int main(void)
 	test_indirect_not_negotiated();
 	test_hostile_queue_setup();
 	test_dirty_log();
+	test_inflight_cap();
 	if (vd_failures) {
 		fprintf(stderr, "%d checks failed\n", vd_failures);
 		return 1;

@@ -111,10 +111,15 @@ void *vd_ptr(struct vdrv *d, uint64_t gpa)
 
 bool vd_queue_setup(struct vdrv *d, unsigned qi, uint16_t size)
 {
+	return vd_queue_setup_room(d, qi, size, size);
+}
+
+bool vd_queue_setup_room(struct vdrv *d, unsigned qi, uint16_t size, uint16_t room)
+{
 	struct vd_queue *q = &d->q[qi];
 	memset(q, 0, sizeof(*q));
 	q->size = size;
-	q->desc = vd_alloc(d, 16ull * size, 16);
+	q->desc = vd_alloc(d, 16ull * room, 16);
 	q->avail = vd_alloc(d, 6 + 2ull * size, 2);
 	q->used = vd_alloc(d, 6 + 8ull * size, 4);
 	vd_wr(d, 0x030, qi);

@@ -74,6 +74,9 @@ int vd_wr_raw(struct vdrv *d, uint64_t off, unsigned size, uint64_t v);
 uint64_t vd_negotiate(struct vdrv *d, uint64_t want);
 /* Lay out and enable queue qi with 'size' entries; returns QueueReady. */
 bool vd_queue_setup(struct vdrv *d, unsigned qi, uint16_t size);
+/* The same with room for 'room' descriptors after the table's start (room >= size), so
+ * that hostile tests can put valid-looking descriptors just past the end of the table. */
+bool vd_queue_setup_room(struct vdrv *d, unsigned qi, uint16_t size, uint16_t room);
 void vd_driver_ok(struct vdrv *d);
 
 uint64_t vd_alloc(struct vdrv *d, uint64_t len, uint64_t align);
