@@ -3,6 +3,7 @@
  * The board's device models driven through their MMIO callbacks, with a
  * fake hart port and a recording interrupt chip in place of the CPU engine.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,10 +59,10 @@ static struct hart_port fake_port(struct fake_hart *h)
 	return (struct hart_port){h, fake_set_pending, fake_set_mtimecmp, fake_get_mtimecmp};
 }
 
-/* An interrupt chip that remembers line levels. */
+/* An interrupt chip that remembers line levels (the RTC sets them from its thread). */
 struct fake_chip {
 	struct irq_chip chip;
-	bool level[128];
+	atomic_bool level[128];
 };
 
 static void fake_set_level(struct irq_chip *c, unsigned line, bool level)
