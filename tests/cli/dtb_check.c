@@ -314,18 +314,21 @@ static void check_soc(const void *fdt, unsigned ncpus, const uint32_t *intc)
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "--compare")) {
-		const void *ours = load(argv[2]), *qemu = load(argv[3]);
-		if (!ours || !qemu) {
+		void *ours = load(argv[2]), *qemu = load(argv[3]);
+		int r = 1;
+		if (ours && qemu)
+			r = compare_with_qemu(ours, qemu);
+		else
 			printf("FAIL: cannot read %s or %s as a device tree\n", argv[2], argv[3]);
-			return 1;
-		}
-		return compare_with_qemu(ours, qemu);
+		free(ours);
+		free(qemu);
+		return r;
 	}
 	if (argc < 5) {
 		fprintf(stderr, "usage: dtb_check FILE CPUS MEMORY BOOTARGS [INITRD_BYTES]\n");
 		return 2;
 	}
-	const void *fdt = load(argv[1]);
+	void *fdt = load(argv[1]);
 	if (!fdt) {
 		printf("FAIL: %s is not a device tree\n", argv[1]);
 		return 1;
@@ -333,8 +336,10 @@ int main(int argc, char **argv)
 	unsigned ncpus = (unsigned)strtoul(argv[2], NULL, 0);
 	uint64_t mem = strtoull(argv[3], NULL, 0);
 	uint32_t intc[8] = {0};
-	if (ncpus < 1 || ncpus > 8)
+	if (ncpus < 1 || ncpus > 8) {
+		free(fdt);
 		return 2;
+	}
 
 	expect_u32(fdt, "/", "#address-cells", 2);
 	expect_u32(fdt, "/", "#size-cells", 2);
@@ -364,6 +369,7 @@ int main(int argc, char **argv)
 		CHECK(!fdt_getprop(fdt, chosen, "linux,initrd-start", NULL),
 		      "initrd-start without an initrd");
 	}
+	free(fdt);
 	if (failures) {
 		printf("%d check(s) failed\n", failures);
 		return 1;

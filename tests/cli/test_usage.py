@@ -6,6 +6,7 @@ Bad input must end with exit status 1 (bad file, VMM failure) or 2 (usage)
 and exactly one line on stderr, starting "vessel: ".
 """
 import os
+import struct
 import subprocess
 import sys
 
@@ -43,6 +44,12 @@ with vtest.tmpdir() as d:
     with open(small, 'wb') as f:
         f.write(b'\x73\x00\x50\x10' * 16)  # wfi
 
+    # A Linux RISC-V Image header (64 bytes) asking for 1 GiB of memory.
+    image = os.path.join(d, 'Image')
+    with open(image, 'wb') as f:
+        f.write(struct.pack('<IIQQQIIQ8s4sI', 0x0000006f, 0, 0x200000, 1 << 30, 0, 2, 0, 0,
+                            b'RISCV\0\0\0', b'RSC\x05', 0) + b'\0' * 4096)
+
     fw = ['--firmware', a.fw_poweroff]
     # Files.
     bad(fw + ['--kernel', '/nonexistent/kernel'], 1, 'kernel /nonexistent/kernel: No such file',
@@ -64,6 +71,8 @@ with vtest.tmpdir() as d:
     bad(fw + ['--memory', '32M', '--kernel', small, '--initrd', big], 1, 'initrd',
         'initrd that does not fit')
     bad(['--memory', '16M', '--firmware', big], 1, 'firmware', 'firmware bigger than RAM')
+    bad(fw + ['--memory', '512M', '--kernel', image], 1, 'kernel %s: needs 1073741824 bytes' % image,
+        'Image header asking for more than RAM')
     bad(fw + ['--dtb-out', '/nonexistent/dir/x.dtb'], 1, '--dtb-out /nonexistent/dir/x.dtb',
         'unwritable --dtb-out')
     # Flags.
@@ -78,6 +87,16 @@ with vtest.tmpdir() as d:
     st, out, err = vtest.run(V, [])
     vtest.check(st == 2, 'no command: status 2')
     bad(['frobnicate'], 2, "unknown command 'frobnicate'", 'unknown command', cmd=())
+
+# The same Image fits in 2G.
+with vtest.tmpdir() as d:
+    image = os.path.join(d, 'Image')
+    with open(image, 'wb') as f:
+        f.write(struct.pack('<IIQQQIIQ8s4sI', 0x0000006f, 0, 0x200000, 1 << 30, 0, 2, 0, 0,
+                            b'RISCV\0\0\0', b'RSC\x05', 0) + b'\0' * 4096)
+    st, out, err = vtest.run(V, ['run', '--firmware', a.fw_poweroff, '--memory', '2G',
+                                 '--kernel', image])
+    vtest.check(st == 0 and err == '', 'Image needing 1 GiB loads with 2G (got %d %r)' % (st, err))
 
 # Good sizes are accepted (the firmware powers off at once).
 for m in ['16M', '16384K', '1G', '64', '256MiB']:
