@@ -48,6 +48,7 @@
 
 /* header field offsets we rewrite after creation */
 #define QCOW2_OFF_REFT_OFFSET 48 /* u64 refcount_table_offset, then u32 clusters */
+#define QCOW2_OFF_INCOMPAT    72
 #define QCOW2_OFF_AUTOCLEAR   88
 
 /* L1 / L2 / refcount table entries */
@@ -118,6 +119,7 @@ struct qcow2 {
 	struct blk *backing;
 
 	bool corrupt_reported;
+	bool has_bitmaps;		   /* a bitmaps header extension is present */
 	uint64_t l1_dirty_lo, l1_dirty_hi; /* L1 entries [lo, hi) not yet written */
 	struct q2_free *pending;	   /* deferred frees, applied by qcow2_meta_flush */
 	size_t npending, cap_pending;
@@ -152,6 +154,9 @@ static inline void q2_put32(uint8_t *p, uint32_t v)
 /* qcow2_header.c */
 int qcow2_header_load(struct qcow2 *s, struct verr *err);
 
+/* qcow2_repair.c: rebuild all refcounts of a dirty image from its mappings. */
+int qcow2_repair(struct qcow2 *s, struct verr *err);
+
 /* qcow2_cache.c */
 int qcache_init(struct qcache *c, unsigned n, uint64_t cs, bool barrier);
 void qcache_free(struct qcache *c);
@@ -180,6 +185,8 @@ int qcow2_clusters_free_now(struct qcow2 *s, uint64_t off, uint64_t len, bool pu
 int qcow2_meta_flush(struct qcow2 *s);
 /* Flush early when the deferred frees pile up. */
 int qcow2_meta_maybe_flush(struct qcow2 *s);
+/* Store refcount v at index i of a refcount block. */
+void qcow2_rb_set(const struct qcow2 *s, uint8_t *blk, uint64_t i, uint64_t v);
 /* Is [off, off+len) a plausible place for a table or data cluster? */
 bool qcow2_host_range_ok(const struct qcow2 *s, uint64_t off, uint64_t len);
 

@@ -62,11 +62,6 @@ static int q2_hdr_features(struct qcow2 *s, const uint8_t *h, uint32_t hlen, str
 	if (ctype != 0 || (s->incompat & QCOW2_INCOMPAT_COMPRESS))
 		return verr_set(err, ENOTSUP,
 				"%s: compression type %u is not supported (only zlib)", p, ctype);
-	if ((s->incompat & QCOW2_INCOMPAT_DIRTY) && !s->readonly)
-		return verr_set(err, EUCLEAN,
-				"%s: image is dirty (refcounts may be stale); repair it with "
-				"'qemu-img check -r all' or open it read-only",
-				p);
 	if ((s->incompat & QCOW2_INCOMPAT_CORRUPT) && !s->readonly)
 		return verr_set(err, EUCLEAN,
 				"%s: image is marked corrupt; repair it with 'qemu-img check -r "
@@ -129,6 +124,8 @@ static int q2_hdr_extensions(struct qcow2 *s, const uint8_t *c0, uint64_t start,
 			return verr_set(err, EINVAL,
 					"%s: header extension 0x%x overflows the header", s->path,
 					type);
+		if (type == QCOW2_EXT_BITMAPS)
+			s->has_bitmaps = true;
 		if (type == QCOW2_EXT_BACKING_FMT) {
 			if (len >= sizeof(s->backing_fmt))
 				return verr_set(err, EINVAL, "%s: backing format name too long",
@@ -247,5 +244,16 @@ int qcow2_header_load(struct qcow2 *s, struct verr *err)
 		return r;
 	s->end_cluster = q2_div_round_up(fsize, s->cluster_bits);
 	s->free_hint = 1;
+	/* Dirty: refcounts may be stale (lazy refcounts and a crash).  Reading
+	 * needs none; writing needs them exact, so rebuild them first. */
+	if ((s->incompat & QCOW2_INCOMPAT_DIRTY) && !s->readonly) {
+		if (s->has_bitmaps)
+			return verr_set(err, EUCLEAN,
+					"%s: image is dirty and has bitmaps; repair it with "
+					"'qemu-img check -r all' or open it read-only",
+					s->path);
+		if ((r = qcow2_repair(s, err)) < 0)
+			return r;
+	}
 	return q2_hdr_clear_autoclear(s, err);
 }

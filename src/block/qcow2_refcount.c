@@ -79,6 +79,13 @@ static void rb_put(const struct qcow2 *s, uint8_t *blk, uint64_t i, uint64_t v, 
 		p[k] = (uint8_t)v;
 }
 
+void qcow2_rb_set(const struct qcow2 *s, uint8_t *blk, uint64_t i, uint64_t v)
+{
+	uint64_t boff;
+	unsigned blen;
+	rb_put(s, blk, i, v, &boff, &blen);
+}
+
 static bool rb_missing(const struct qcow2 *s, uint64_t ti)
 {
 	return ti >= s->reft_entries || s->reft[ti] == 0;

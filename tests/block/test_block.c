@@ -550,6 +550,34 @@ static void test_snapshots(void)
 	blk_close(b);
 }
 
+/* qemu-io with lazy refcounts, killed mid-way: the dirty image gets repaired. */
+static void test_dirty_repair(void)
+{
+	const char *img = tp("lazy.qcow2");
+	CHECK(run("%s create -f qcow2 -o lazy_refcounts=on,cluster_size=4096 '%s' 16M", t_qemu_img,
+		  img) == 0,
+	      "create");
+	run("%s -f qcow2 -c 'write -P 0x61 0 1M' -c 'write -P 0x62 5M 300k' -c abort '%s'",
+	    t_qemu_io, img);
+	CHECK(run("%s check '%s'", t_qemu_img, img) == 2, "qemu-io left stale refcounts");
+	struct blk *b = open_ok(img, BLK_FMT_AUTO, false);
+	CHECK(b, "read-write open repairs");
+	uint8_t *buf = malloc(MiB);
+	CHECK(blk_pread(b, buf, MiB, 0) == 0 && buf[0] == 0x61 && buf[MiB - 1] == 0x61, "data 1");
+	CHECK(blk_pread(b, buf, 300 * 1024, 5 * MiB) == 0 && buf[0] == 0x62 &&
+		  buf[300 * 1024 - 1] == 0x62,
+	      "data 2");
+	memset(buf, 0x63, MiB);
+	CHECK(blk_pwrite(b, buf, MiB, 10 * MiB + 100) == 0, "write after repair");
+	blk_close(b);
+	free(buf);
+	CHECK(qemu_check(img) == 0, "repaired and written image checks clean");
+	CHECK(run("%s -r -f qcow2 -c 'read -P 0x61 0 1M' -c 'read -P 0x62 5M 300k' -c 'read -P "
+		  "0x63 %llu 1M' '%s' | grep -q 'verification failed'",
+		  t_qemu_io, 10 * MiB + 100, img) != 0,
+	      "qemu reads the data back");
+}
+
 static void test_v2(void)
 {
 	const char *img = tp("v2.qcow2");
@@ -598,6 +626,7 @@ int main(int argc, char **argv)
 	    {"discard_many", test_discard_many},
 	    {"threads", test_threads},
 	    {"snapshots", test_snapshots},
+	    {"dirty_repair", test_dirty_repair},
 	    {"v2", test_v2},
 	    {"corrupt", test_corrupt},
 	};

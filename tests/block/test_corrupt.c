@@ -103,7 +103,6 @@ static void corrupt_headers(void)
 	    {"incompat-datafile", 72, 1ull << 2, 8, "external data"},
 	    {"incompat-extl2", 72, 1ull << 4, 8, "extended L2"},
 	    {"incompat-zstd", 72, 1ull << 3, 8, "compression type"},
-	    {"incompat-dirty", 72, 1, 8, "dirty"},
 	    {"incompat-corrupt", 72, 2, 8, "corrupt"},
 	    {"refcount-order", 96, 7, 4, "refcount_order"},
 	    {"hdrlen-small", 100, 7, 4, "header length"},
@@ -119,14 +118,27 @@ static void corrupt_headers(void)
 			patch(p, 8, 200, 8);
 		open_must_fail(p, BLK_FMT_QCOW2, false, c->msg);
 	}
-	/* Dirty or corrupt images still open read-only. */
+	/* Corrupt images still open read-only. */
 	struct blk *b = NULL;
 	struct verr err;
-	CHECK(blk_open(tp("incompat-dirty"), BLK_FMT_AUTO, true, &b, &err) == 0, "dirty ro: %s",
+	CHECK(blk_open(tp("incompat-corrupt"), BLK_FMT_AUTO, true, &b, &err) == 0, "corrupt ro: %s",
 	      err.msg);
 	uint8_t x[512];
-	CHECK(blk_pread(b, x, 512, 0) == 0 && x[0] == 0xc3, "dirty image data readable");
+	CHECK(blk_pread(b, x, 512, 0) == 0 && x[0] == 0xc3, "corrupt image data readable");
 	blk_close(b);
+	/* Dirty images are repaired for writing, unless snapshots are involved. */
+	const char *d = patched("dirty", 72, 1, 8);
+	CHECK(blk_open(d, BLK_FMT_AUTO, false, &b, &err) == 0, "dirty rw: %s", err.msg);
+	CHECK(blk_pread(b, x, 512, 5 << 20) == 0 && x[0] == 0xc3, "repaired image data");
+	blk_close(b);
+	CHECK(qemu_check(d) == 0, "repaired image checks clean");
+	d = patched("dirty-snap", 72, 1, 8);
+	patch(d, 60, 1, 4);
+	open_must_fail(d, BLK_FMT_QCOW2, false, "snapshots");
+	/* A dirty image whose tables point outside the file is not "repaired". */
+	d = patched("dirty-bad", 72, 1, 8);
+	patch(d, read_be(good, 40, 8), (1ull << 63) | (1ull << 40), 8);
+	open_must_fail(d, BLK_FMT_QCOW2, false, "cannot be rebuilt");
 	/* zstd needs the type byte too; with bit 3 and type 1 it is refused likewise. */
 	const char *z = patched("zstd2", 104, 1, 1);
 	open_must_fail(z, BLK_FMT_QCOW2, true, "compression type 1");
