@@ -205,6 +205,7 @@ static void test_discard(void)
 	CHECK(do_seg(&d, &s, T_DISCARD, 0, 8, 0) == S_OK);
 	CHECK(do_seg(&d, &s, T_DISCARD, 0, 8, 1) == S_UNSUPP);
 	CHECK(do_seg(&d, &s, T_DISCARD, 0, 8, 4) == S_UNSUPP);
+	CHECK(do_seg(&d, &s, T_WRITE_ZEROES, 0, 8, 2) == S_UNSUPP); /* reserved flag */
 	CHECK(do_seg(&d, &s, T_DISCARD, DISK_SIZE / 512 - 4, 8, 0) == S_IOERR);
 	CHECK(do_seg(&d, &s, T_WRITE_ZEROES, ~0ull, 2, 0) == S_IOERR);
 	vd_close(&d);
