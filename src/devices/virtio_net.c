@@ -9,15 +9,17 @@
 #include "net/netdev.h"
 #include "util/log.h"
 
-#define VIRTIO_NET_F_MAC     5
-#define VIRTIO_NET_F_STATUS  16
-#define VIRTIO_NET_S_LINK_UP 1
+#define VIRTIO_NET_F_MAC       5
+#define VIRTIO_NET_F_MRG_RXBUF 15
+#define VIRTIO_NET_F_STATUS    16
+#define VIRTIO_NET_S_LINK_UP   1
 
 #define NET_HDR_SIZE   12 /* struct virtio_net_hdr with num_buffers (VERSION_1) */
 #define NET_QUEUE_SIZE 256
 #define RXQ	       0
 #define TXQ	       1
 #define ETH_MIN_HDR    14
+#define RX_MAX_BUFS    64 /* buffers one frame may span with MRG_RXBUF */
 
 /* Config space: mac[6], status, max_virtqueue_pairs, mtu. */
 #define CFG_MAC	   0
@@ -41,7 +43,52 @@ void virtio_net_default_mac(unsigned index, uint8_t mac[6])
 	mac[5] = (uint8_t)(base[5] + index);
 }
 
-/* Backend thread: put one frame into the guest's next receive buffer. */
+/* The header of a received frame: no offloads, 'nbufs' buffers used. */
+static void rx_header(uint8_t hdr[NET_HDR_SIZE], uint16_t nbufs)
+{
+	memset(hdr, 0, NET_HDR_SIZE);
+	virtio_cfg_put16(hdr + 10, nbufs); /* num_buffers */
+}
+
+/*
+ * With MRG_RXBUF: spread the frame over as many buffers as it needs and
+ * complete them together.  Without enough buffers yet, give them back and
+ * wait (-EAGAIN); a guest posting empty buffers only loses the frame.
+ */
+static int receive_mergeable(struct virtio_net *n, const uint8_t *frame, size_t len)
+{
+	struct virtq *q = &n->vdev.vq[RXQ];
+	struct virtq_elem *e[RX_MAX_BUFS];
+	uint32_t used[RX_MAX_BUFS];
+	uint64_t need = NET_HDR_SIZE + len, room = 0;
+	unsigned nb = 0;
+	while (room < need && nb < RX_MAX_BUFS) {
+		int r = virtq_pop(q, &e[nb]);
+		if (r == 0 || r < 0) {
+			virtq_unpop(q, e, nb);
+			return r == 0 ? -EAGAIN : 0;
+		}
+		room += e[nb++]->in_len;
+	}
+	uint8_t hdr[NET_HDR_SIZE];
+	rx_header(hdr, room < need ? 0 : (uint16_t)nb);
+	uint64_t done = 0;
+	for (unsigned i = 0; i < nb; i++) {
+		used[i] = 0;
+		if (room < need)
+			continue; /* too many tiny buffers: drop the frame */
+		uint64_t off = 0;
+		if (i == 0)
+			off = virtq_elem_write(e[0], 0, hdr, NET_HDR_SIZE);
+		size_t c = virtq_elem_write(e[i], off, frame + done, len - done);
+		done += c;
+		used[i] = (uint32_t)(off + c);
+	}
+	virtq_complete_many(q, e, used, nb);
+	return 0;
+}
+
+/* Backend thread: put one frame into the guest's receive buffer(s). */
 static int net_receive(void *opaque, const uint8_t *frame, size_t len)
 {
 	struct virtio_net *n = opaque;
@@ -50,6 +97,8 @@ static int net_receive(void *opaque, const uint8_t *frame, size_t len)
 	/* No buffer may be used before DRIVER_OK, even if the queue is set up. */
 	if (!atomic_load(&n->vdev.driver_ok))
 		return -EAGAIN;
+	if (virtio_has_feature(&n->vdev, VIRTIO_NET_F_MRG_RXBUF))
+		return receive_mergeable(n, frame, len);
 	int r = virtq_pop(q, &e);
 	if (r == 0)
 		return -EAGAIN; /* no buffer (or not running): the backend holds it */
@@ -61,8 +110,8 @@ static int net_receive(void *opaque, const uint8_t *frame, size_t len)
 		virtq_complete(q, e, 0);
 		return 0;
 	}
-	uint8_t hdr[NET_HDR_SIZE] = {0};
-	hdr[10] = 1; /* num_buffers */
+	uint8_t hdr[NET_HDR_SIZE];
+	rx_header(hdr, 1);
 	virtq_elem_write(e, 0, hdr, sizeof(hdr));
 	virtq_elem_write(e, NET_HDR_SIZE, frame, len);
 	virtq_complete(q, e, (uint32_t)(NET_HDR_SIZE + len));
@@ -131,7 +180,8 @@ struct virtio_device *virtio_net_create(struct net_backend *be, const uint8_t ma
 		return NULL;
 	}
 	virtio_device_init(&n->vdev, VIRTIO_ID_NET, 2, NET_QUEUE_SIZE, &net_ops);
-	n->vdev.features = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS;
+	n->vdev.features =
+	    1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_NET_F_MRG_RXBUF;
 	memcpy(n->config + CFG_MAC, mac, 6);
 	virtio_cfg_put16(n->config + CFG_STATUS, VIRTIO_NET_S_LINK_UP);
 	virtio_cfg_put16(n->config + CFG_PAIRS, 1);

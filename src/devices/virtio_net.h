@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * virtio-net (virtio 1.2, section 5.1): one receive queue (0) and one
- * transmit queue (1), a fixed MAC address and link status, no offloads.
- * Every frame carries the 12-byte struct virtio_net_hdr in front.
+ * transmit queue (1), a fixed MAC address and link status, mergeable
+ * receive buffers, no offloads.  Every frame carries the 12-byte struct
+ * virtio_net_hdr in front.
  */
 #ifndef VESSEL_DEVICES_VIRTIO_NET_H
 #define VESSEL_DEVICES_VIRTIO_NET_H

@@ -324,8 +324,8 @@ static void mark_in_dirty(struct virtq *q, const struct virtq_elem *e)
 	}
 }
 
-/* Publish one used element; with q->lock held. */
-static void push_locked(struct virtq *q, struct virtq_elem *e, uint32_t len)
+/* Write one used element, not yet visible to the driver; with q->lock held. */
+static void fill_locked(struct virtq *q, struct virtq_elem *e, uint32_t len)
 {
 	if (!q->ready || e->gen != q->gen)
 		return; /* the queue was reset meanwhile: nothing to publish */
@@ -336,9 +336,22 @@ static void push_locked(struct virtq *q, struct virtq_elem *e, uint32_t len)
 	st32(q->used + off, e->head);
 	st32(q->used + off + 4, len);
 	q->used_idx++;
-	/* The element must be visible before the index that publishes it. */
+}
+
+/* Make the filled elements visible; with q->lock held. */
+static void publish_locked(struct virtq *q)
+{
+	if (!q->ready)
+		return;
+	/* The elements must be visible before the index that publishes them. */
 	idx_store_release(q->used + USED_IDX, q->used_idx);
 	guest_mem_mark_dirty(q->mem, q->used_gpa, USED_RING(q->size));
+}
+
+static void push_locked(struct virtq *q, struct virtq_elem *e, uint32_t len)
+{
+	fill_locked(q, e, len);
+	publish_locked(q);
 }
 
 /* A chain is no longer in flight; with q->lock held. */
@@ -401,6 +414,36 @@ void virtq_complete(struct virtq *q, struct virtq_elem *e, uint32_t len)
 	put_locked(q);
 	pthread_mutex_unlock(&q->lock);
 	free(e);
+}
+
+void virtq_complete_many(struct virtq *q, struct virtq_elem **e, const uint32_t *len, unsigned n)
+{
+	pthread_mutex_lock(&q->lock);
+	for (unsigned i = 0; i < n; i++)
+		fill_locked(q, e[i], len[i]);
+	publish_locked(q);
+	bool notify = should_notify_locked(q);
+	pthread_mutex_unlock(&q->lock);
+	if (notify && q->vdev)
+		virtio_irq_used(q->vdev);
+	pthread_mutex_lock(&q->lock);
+	for (unsigned i = 0; i < n; i++) {
+		put_locked(q);
+		free(e[i]);
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+void virtq_unpop(struct virtq *q, struct virtq_elem **e, unsigned n)
+{
+	pthread_mutex_lock(&q->lock);
+	for (unsigned i = n; i-- > 0;) {
+		if (q->ready && e[i]->gen == q->gen)
+			q->last_avail--;
+		put_locked(q);
+		free(e[i]);
+	}
+	pthread_mutex_unlock(&q->lock);
 }
 
 size_t virtq_elem_read(const struct virtq_elem *e, uint64_t off, void *buf, size_t len)

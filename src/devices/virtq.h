@@ -98,6 +98,13 @@ bool virtq_should_notify(struct virtq *q);
 /* Push and, if needed, raise the used-buffer interrupt. */
 void virtq_complete(struct virtq *q, struct virtq_elem *e, uint32_t len);
 
+/* Complete several chains at once: the driver sees them all in one used-index
+ * update (needed for a frame spread over mergeable receive buffers). */
+void virtq_complete_many(struct virtq *q, struct virtq_elem **e, const uint32_t *len, unsigned n);
+/* Give back the last 'n' chains popped, unused, newest last in 'e'; they will be
+ * popped again.  Only for a queue with a single consumer; frees them. */
+void virtq_unpop(struct virtq *q, struct virtq_elem **e, unsigned n);
+
 /* Copy from the readable part at 'off' / into the writable part at 'off';
  * return the bytes copied (short when the part ends). */
 size_t virtq_elem_read(const struct virtq_elem *e, uint64_t off, void *buf, size_t len);

@@ -179,6 +179,7 @@ static void fuzz(struct vdrv *d, unsigned nq, unsigned rounds)
 	unsigned long used = 0;
 	for (unsigned r = 0; r < rounds; r++) {
 		uint64_t f = F_ALL & ~(rnd() % 2 ? 1ull << VIRTIO_F_RING_INDIRECT_DESC : 0);
+		f |= rnd() % 2 ? 1ull << 15 : 0; /* virtio-net MRG_RXBUF, when offered */
 		CHECK(vd_negotiate(d, f) != 0);
 		uint64_t save = d->brk;
 		for (unsigned qi = 0; qi < nq; qi++)

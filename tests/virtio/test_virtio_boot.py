@@ -78,7 +78,11 @@ def main():
         assert out.splitlines()[-1] == "virtio_rng.0", out
         st, out = g.run("dd if=/dev/hwrng bs=32 count=4|wc -c")
         assert out.split()[-1] == "128", out
-        # virtio-net: a download through slirp's NAT to the host
+        # virtio-net: features Linux took (MAC 5, MRG_RXBUF 15, STATUS 16, VERSION_1 32)
+        st, out = g.run("cat /sys/bus/virtio/devices/virtio3/features")
+        bits = out.split()[-1]
+        assert all(bits[i] == "1" for i in (5, 15, 16, 32)), out
+        # a download through slirp's NAT to the host
         port = httpd.server_address[1]
         st, out = g.run(f"U=http://10.0.2.2:{port}/b")
         st, out = g.run("wget -qO- $U | sha256sum", 120)
