@@ -238,6 +238,10 @@ static void fuzz_damage(const char *path, uint64_t span, uint64_t cs, uint64_t h
 		if (fd < 0 || pwrite(fd, &v, 1, (off_t)off) != 1)
 			abort();
 	}
+	/* Often mark it dirty too, so opening rebuilds refcounts from the damage. */
+	uint8_t dirty = 1;
+	if (t_rand() % 3 == 0 && pwrite(fd, &dirty, 1, 79) != 1)
+		abort();
 	close(fd);
 }
 
