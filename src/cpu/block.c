@@ -95,6 +95,13 @@ void block_cache_flush(struct hart *h)
 	hart_bump_epoch(h);
 }
 
+void block_cache_fence_i(struct hart *h)
+{
+	/* Blocks stay, but each is compared with guest memory before its next use. */
+	h->code_gen++;
+	hart_bump_epoch(h);
+}
+
 static unsigned hash_pa(uint64_t pa)
 {
 	return (unsigned)((pa >> 1) ^ (pa >> 15)) & (BLOCK_HASH_SIZE - 1);
@@ -167,16 +174,20 @@ static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page)
 	}
 	fill_end(&tmp[n], pos - start);
 
-	size_t bytes = sizeof(struct block) + (n + 1) * sizeof(struct insn);
+	size_t bytes = sizeof(struct block) + (n + 1) * sizeof(struct insn) + (pos - start);
 	bytes = (bytes + 15) & ~(size_t)15;
 	if (h->code_used + bytes > h->code_size)
 		block_cache_flush(h);
 	struct block *b = (struct block *)(h->code_buf + h->code_used);
 	h->code_used += bytes;
 	b->paddr = pa;
+	b->gen = h->code_gen;
 	b->ninsn = n;
 	b->size = pos - start;
 	memcpy(b->insn, tmp, (n + 1) * sizeof(struct insn));
+	uint8_t *code = (uint8_t *)&b->insn[n + 1];
+	memcpy(code, page + start, b->size);
+	b->code = code;
 	unsigned hidx = hash_pa(pa);
 	b->next = h->block_hash[hidx];
 	h->block_hash[hidx] = b;
@@ -193,12 +204,22 @@ struct block *block_lookup(struct hart *h, uint64_t vpc)
 	if (off == 0xffe && insn_length(read16(page + off)) == 4)
 		return build_straddling(h, vpc, page);
 
-	struct block *b;
-	for (b = h->block_hash[hash_pa(pa)]; b; b = b->next)
+	struct block *b, **link = &h->block_hash[hash_pa(pa)];
+	for (b = *link; b; link = &b->next, b = b->next)
 		if (b->paddr == pa)
 			break;
+	if (b && b->gen != h->code_gen) {
+		/* fence.i since it was decoded: still the same bytes? */
+		if (memcmp(b->code, page + off, b->size) == 0) {
+			b->gen = h->code_gen;
+		} else {
+			*link = b->next;
+			b = NULL;
+		}
+	}
 	if (!b)
 		b = build(h, pa, page);
+	jc_page_note(h, vpc);
 	struct jc_entry *e = &h->jc[(vpc >> 1) & (JC_SIZE - 1)];
 	e->vpc = vpc;
 	e->key = h->jc_key;

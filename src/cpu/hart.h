@@ -64,7 +64,7 @@
 #define IRQ_M_EXT   11
 
 /* Not interrupts: requests from other threads, seen between blocks. */
-#define PENDING_STOP      (1ull << 63) /* leave the run loop */
+#define PENDING_STOP	  (1ull << 63) /* leave the run loop */
 #define PENDING_TLB_FLUSH (1ull << 62) /* drop cached translations (dirty logging began) */
 #define PENDING_REQUESTS  (PENDING_STOP | PENDING_TLB_FLUSH)
 
@@ -90,11 +90,13 @@ struct insn {
 };
 
 struct block {
-	uint64_t paddr;	    /* guest-physical address of the first instruction */
-	struct block *next; /* hash chain */
-	uint32_t ninsn;	    /* instructions, not counting the END terminator */
-	uint32_t size;	    /* bytes of guest code covered */
-	struct insn insn[]; /* ninsn + 1 entries */
+	uint64_t paddr;	     /* guest-physical address of the first instruction */
+	struct block *next;  /* hash chain */
+	uint64_t gen;	     /* code generation (fence.i count) when its bytes were last checked */
+	const uint8_t *code; /* copy of the guest bytes it was decoded from: size bytes */
+	uint32_t ninsn;	     /* instructions, not counting the END terminator */
+	uint32_t size;	     /* bytes of guest code covered */
+	struct insn insn[];  /* ninsn + 1 entries */
 };
 
 #define BLOCK_MAX_INSNS 64
@@ -125,6 +127,9 @@ struct jc_entry {
 };
 
 #define BLOCK_HASH_SIZE 16384
+
+/* Which virtual pages may have jump-cache entries: a filter, cleared with the jump cache. */
+#define JC_PAGE_FILTER_BITS 4096
 
 /* ---- The hart --------------------------------------------------------------- */
 
@@ -177,6 +182,8 @@ struct hart {
 	/* Caches. */
 	struct tlb_set tlb[TLBC_COUNT];
 	struct jc_entry jc[JC_SIZE];
+	uint64_t jc_pages[JC_PAGE_FILTER_BITS / 64];
+	uint64_t code_gen; /* advanced by fence.i: blocks of older generations are rechecked */
 	struct block *block_hash[BLOCK_HASH_SIZE];
 	uint8_t *code_buf; /* arena for decoded blocks */
 	size_t code_size, code_used;
@@ -188,6 +195,20 @@ static inline void hart_bump_epoch(struct hart *h)
 {
 	h->jc_epoch++;
 	h->jc_key = h->jc_epoch << 2 | h->priv;
+	for (unsigned i = 0; i < JC_PAGE_FILTER_BITS / 64; i++)
+		h->jc_pages[i] = 0;
+}
+
+static inline void jc_page_note(struct hart *h, uint64_t va)
+{
+	unsigned bit = (va >> 12) & (JC_PAGE_FILTER_BITS - 1);
+	h->jc_pages[bit / 64] |= 1ull << (bit % 64);
+}
+
+static inline bool jc_page_maybe_cached(const struct hart *h, uint64_t va)
+{
+	unsigned bit = (va >> 12) & (JC_PAGE_FILTER_BITS - 1);
+	return (h->jc_pages[bit / 64] >> (bit % 64)) & 1;
 }
 
 #endif

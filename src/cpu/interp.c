@@ -340,7 +340,7 @@ op_FENCE_TSO:
 op_FENCE_I:
 	h->instret += RETIRED + 1;
 	h->pc = PC + ip->len;
-	block_cache_flush(h);
+	block_cache_fence_i(h);
 	goto dispatch;
 
 op_ECALL:

@@ -253,11 +253,20 @@ int mem_amo_ptr(struct hart *h, uint64_t va, unsigned size, bool is_lr, void **p
 
 int mem_fetch_page(struct hart *h, uint64_t va, const uint8_t **page, uint64_t *pa)
 {
+	uint64_t vpage = va & ~0xfffull;
+	const struct tlb_entry *e = &h->itlb->x[(va >> 12) & (TLB_SIZE - 1)];
+	if (e->tag == vpage) {
+		const uint8_t *p = (const uint8_t *)(e->addend + vpage);
+		*page = p;
+		*pa = (uint64_t)(p - h->mem->host) + h->mem->base + (va & 0xfff);
+		return 0;
+	}
 	if (mmu_translate(h, va, ACC_FETCH, h->priv, pa))
 		return -1;
-	const uint8_t *p = guest_mem_ptr(h->mem, *pa & ~0xfffull, 4096);
+	uint8_t *p = guest_mem_ptr(h->mem, *pa & ~0xfffull, 4096);
 	if (!p)
 		return fault(h, ACC_FETCH, false, va);
+	tlb_fill(h, h->priv, ACC_FETCH, vpage, p);
 	*page = p;
 	return 0;
 }
@@ -282,5 +291,7 @@ void tlb_flush_va(struct hart *h, uint64_t va)
 		h->tlb[c].w[idx].tag = TLB_INVALID;
 		h->tlb[c].x[idx].tag = TLB_INVALID;
 	}
-	hart_bump_epoch(h);
+	/* The jump cache needs dropping only if it may hold code from this page. */
+	if (jc_page_maybe_cached(h, va))
+		hart_bump_epoch(h);
 }
