@@ -219,10 +219,10 @@ struct block *block_lookup(struct hart *h, uint64_t vpc)
 	}
 	if (!b)
 		b = build(h, pa, page);
-	jc_page_note(h, vpc);
 	struct jc_entry *e = &h->jc[(vpc >> 1) & (JC_SIZE - 1)];
 	e->vpc = vpc;
 	e->key = h->jc_key;
 	e->blk = b;
+	e->addend = h->itlb->x[(vpc >> 12) & (TLB_SIZE - 1)].addend;
 	return b;
 }

@@ -124,12 +124,10 @@ struct jc_entry {
 	uint64_t vpc;
 	uint64_t key;
 	struct block *blk;
+	uintptr_t addend; /* the fetch TLB entry it was made under: a hit needs the same */
 };
 
 #define BLOCK_HASH_SIZE 16384
-
-/* Which virtual pages may have jump-cache entries: a filter, cleared with the jump cache. */
-#define JC_PAGE_FILTER_BITS 4096
 
 /* ---- The hart --------------------------------------------------------------- */
 
@@ -182,7 +180,6 @@ struct hart {
 	/* Caches. */
 	struct tlb_set tlb[TLBC_COUNT];
 	struct jc_entry jc[JC_SIZE];
-	uint64_t jc_pages[JC_PAGE_FILTER_BITS / 64];
 	uint64_t code_gen; /* advanced by fence.i: blocks of older generations are rechecked */
 	struct block *block_hash[BLOCK_HASH_SIZE];
 	uint8_t *code_buf; /* arena for decoded blocks */
@@ -190,25 +187,15 @@ struct hart {
 	struct block *scratch_block; /* for an instruction that straddles two pages */
 };
 
-/* Invalidate the jump cache (translations or decoded code changed). */
+/*
+ * Invalidate the jump cache (decoded code changed).  Translation changes need
+ * no bump: a jump-cache hit also requires the fetch TLB to map the page as it
+ * did when the entry was made.
+ */
 static inline void hart_bump_epoch(struct hart *h)
 {
 	h->jc_epoch++;
 	h->jc_key = h->jc_epoch << 2 | h->priv;
-	for (unsigned i = 0; i < JC_PAGE_FILTER_BITS / 64; i++)
-		h->jc_pages[i] = 0;
-}
-
-static inline void jc_page_note(struct hart *h, uint64_t va)
-{
-	unsigned bit = (va >> 12) & (JC_PAGE_FILTER_BITS - 1);
-	h->jc_pages[bit / 64] |= 1ull << (bit % 64);
-}
-
-static inline bool jc_page_maybe_cached(const struct hart *h, uint64_t va)
-{
-	unsigned bit = (va >> 12) & (JC_PAGE_FILTER_BITS - 1);
-	return (h->jc_pages[bit / 64] >> (bit % 64)) & 1;
 }
 
 #endif

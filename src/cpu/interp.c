@@ -114,8 +114,10 @@ dispatch:
 	}
 	{
 		uint64_t pc = h->pc;
-		struct jc_entry *e = &h->jc[(pc >> 1) & (JC_SIZE - 1)];
-		if (likely(e->vpc == pc && e->key == h->jc_key)) {
+		const struct jc_entry *e = &h->jc[(pc >> 1) & (JC_SIZE - 1)];
+		const struct tlb_entry *t = &h->itlb->x[(pc >> 12) & (TLB_SIZE - 1)];
+		if (likely(e->vpc == pc && e->key == h->jc_key && t->tag == (pc & ~0xfffull) &&
+			   t->addend == e->addend)) {
 			blk = e->blk;
 		} else {
 			blk = block_lookup(h, pc);

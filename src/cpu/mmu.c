@@ -275,7 +275,6 @@ void tlb_flush_all(struct hart *h)
 {
 	memset(h->tlb, 0xff, sizeof(h->tlb));
 	h->tlb_has_superpages = false;
-	hart_bump_epoch(h);
 }
 
 void tlb_flush_va(struct hart *h, uint64_t va)
@@ -291,7 +290,4 @@ void tlb_flush_va(struct hart *h, uint64_t va)
 		h->tlb[c].w[idx].tag = TLB_INVALID;
 		h->tlb[c].x[idx].tag = TLB_INVALID;
 	}
-	/* The jump cache needs dropping only if it may hold code from this page. */
-	if (jc_page_maybe_cached(h, va))
-		hart_bump_epoch(h);
 }
