@@ -21,6 +21,9 @@ ROOTFS_SIZE=64M
 # Applets the guest's users (tests, benchmarks, docs) rely on.
 BUSYBOX_APPLETS=(ASH CTTYHACK SETSID INIT HOSTNAME MOUNTPOINT UDHCPC HTTPD WGET
 	SHA256SUM GZIP DD MOUNT UMOUNT POWEROFF REBOOT HALT NC IP IFCONFIG ROUTE)
+# Settings from a caller's environment (a parent make, a kernel developer's
+# shell) would redirect or alter the kernel and busybox builds.
+unset MAKEFLAGS MFLAGS MAKELEVEL KBUILD_OUTPUT KCONFIG_CONFIG KCONFIG_ALLCONFIG ARCH CROSS_COMPILE
 # mkfs.ext4 and debugfs live in /sbin, which a normal user's PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin
 
@@ -99,14 +102,14 @@ have_outputs() {
 step() {
 	local name=$1 logfile=$2 t0=$SECONDS
 	shift 2
-	log "$name (log: $logfile)"
+	log "$name (log: ${logfile##*/})"
 	"$@" >>"$logfile" 2>&1 &
 	if ! wait $!; then
-		echo "----- last lines of $logfile -----" >&2
+		echo "----- last lines of ${logfile##*/} -----" >&2
 		tail -n 40 "$logfile" >&2
 		echo "-----" >&2
 		FAILED_LOG=$logfile
-		die "$name failed"
+		die "$name failed (full log: $DEST.failed/${logfile##*/})"
 	fi
 	log "$name: done in $((SECONDS - t0)) s"
 	TIMES+=("$name: $((SECONDS - t0)) s")
@@ -265,7 +268,6 @@ cleanup() {
 			rm -rf "$DEST.failed"
 			mkdir -p "$DEST.failed"
 			cp "$WORK/out/"*.log "$DEST.failed/" 2>/dev/null || true
-			echo "guest: logs kept in $DEST.failed" >&2
 		fi
 		rm -rf "$WORK"
 	fi
@@ -292,7 +294,10 @@ main() {
 		return 0
 	fi
 
-	log "building into $DEST (key ${KEY:0:16})"
+	log "building into $DEST (logs go there too)"
+	# Under the lock nobody else builds this key: leftovers are from builds
+	# that were killed.
+	rm -rf "$DEST.failed" "$DEST".work.*
 	WORK=$(mktemp -d "$DEST.work.XXXXXX")
 	OUT=$WORK/out
 	mkdir -p "$OUT"
