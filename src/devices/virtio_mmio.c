@@ -133,6 +133,12 @@ struct virtio_mmio *virtio_mmio_create(struct guest_mem *mem, struct irq_line ir
 	atomic_init(&t->needs_reset, false);
 	atomic_init(&t->config_generation, 0);
 	if (vdev) {
+		/* A device may outlive a transport (a machine rebuilt for a
+		 * reboot): it starts from reset on the new one. */
+		atomic_store(&vdev->driver_ok, false);
+		atomic_store(&vdev->driver_features, 0);
+		if (vdev->ops->reset)
+			vdev->ops->reset(vdev);
 		vdev->mem = mem;
 		vdev->transport = t;
 		vdev->transport_ops = &mmio_transport_ops;

@@ -466,6 +466,24 @@ static void test_inflight_cap(void)
 	vd_close(&d);
 }
 
+/* A device outlives its transport (a machine rebuilt for a reboot) and works
+ * again, from reset, on a new one. */
+static void test_reattach(void)
+{
+	struct vdrv d;
+	vd_open(&d, virtio_rng_create());
+	rng_setup(&d, F_STD, 8);
+	uint64_t buf = vd_alloc(&d, 32, 8);
+	CHECK(rng_request(&d, buf, 32) == 32);
+	virtio_mmio_destroy(d.t);
+	d.t = virtio_mmio_create(&d.mem, (struct irq_line){&d.irq.chip, 7}, d.vdev);
+	CHECK(vd_rd(&d, 0x070) == 0 && vd_rd(&d, 0x044) == 0);
+	CHECK(!atomic_load(&d.vdev->driver_ok) && atomic_load(&d.vdev->driver_features) == 0);
+	rng_setup(&d, F_STD, 8);
+	CHECK(rng_request(&d, buf, 32) == 32);
+	vd_close(&d);
+}
+
 static bool page_dirty(const uint64_t *bm, uint64_t gpa)
 {
 	uint64_t pg = (gpa - VD_RAM_BASE) >> GUEST_PAGE_SHIFT;
@@ -506,6 +524,7 @@ int main(void)
 	test_hostile_queue_setup();
 	test_dirty_log();
 	test_inflight_cap();
+	test_reattach();
 	if (vd_failures) {
 		fprintf(stderr, "%d checks failed\n", vd_failures);
 		return 1;
