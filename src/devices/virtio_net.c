@@ -70,13 +70,16 @@ static int receive_mergeable(struct virtio_net *n, const uint8_t *frame, size_t 
 		}
 		room += e[nb++]->in_len;
 	}
+	/* Too many tiny buffers, or a first one without room for the header
+	 * (the spec requires it): the frame is dropped, the buffers come back empty. */
+	bool drop = room < need || e[0]->in_len < NET_HDR_SIZE;
 	uint8_t hdr[NET_HDR_SIZE];
-	rx_header(hdr, room < need ? 0 : (uint16_t)nb);
+	rx_header(hdr, (uint16_t)nb);
 	uint64_t done = 0;
 	for (unsigned i = 0; i < nb; i++) {
 		used[i] = 0;
-		if (room < need)
-			continue; /* too many tiny buffers: drop the frame */
+		if (drop)
+			continue;
 		uint64_t off = 0;
 		if (i == 0)
 			off = virtq_elem_write(e[0], 0, hdr, NET_HDR_SIZE);

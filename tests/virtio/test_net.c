@@ -329,6 +329,17 @@ static void test_mergeable(void)
 	CHECK(buf[10] == 3 && buf[11] == 0); /* num_buffers */
 	CHECK(memcmp(buf + HDR, want, sizeof(want)) == 0);
 
+	/* A first buffer too small for the header loses the frame. */
+	rx_post_at(&n, rx, 1, 8);
+	rx_post_at(&n, rx + 512, 1, 512);
+	tx_frame(&n, 60, 13);
+	CHECK(vd_used_pending(&n.d, 0) == 2);
+	for (int i = 0; i < 2; i++) {
+		uint32_t l = 99;
+		CHECK(vd_wait_used(&n.d, 0, NULL, &l, 1000) == 1 && l == 0);
+	}
+	CHECK(lo_held(n.lo, NULL) == 0);
+
 	/* Empty buffers only lose the frame (at most 64 are taken for it). */
 	rx_post_at(&n, rx, 70, 0);
 	tx_frame(&n, 100, 12);
