@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/console.h"
+#include "cli/run_devices.h"
 #include "machine/virt.h"
 #include "util/log.h"
 
@@ -32,6 +33,12 @@ static void run_usage(FILE *f)
 	      "                    (default 512M)\n"
 	      "  --cpus N          number of harts, 1 to 8 (default 1)\n"
 	      "  --dtb-out FILE    also write the generated device tree to FILE\n"
+	      "  --disk PATH[,format=raw|qcow2][,readonly]\n"
+	      "                    a virtio-blk disk (repeatable; the first is /dev/vda)\n"
+	      "  --net user[,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...\n"
+	      "                    a virtio-net NIC on user-mode NAT (guest 10.0.2.15 by DHCP,\n"
+	      "                    host 10.0.2.2, DNS 10.0.2.3); hostfwd forwards host ports in\n"
+	      "  --rng             a virtio-rng device fed from the host's getrandom()\n"
 	      "  -h, --help        show this help\n"
 	      "\n"
 	      "On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n"
@@ -87,7 +94,18 @@ static int run_parse_cpus(const char *s, unsigned *n)
 	return 0;
 }
 
-enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_FIRMWARE, OPT_MEMORY, OPT_CPUS, OPT_DTB_OUT };
+enum {
+	OPT_KERNEL = 256,
+	OPT_INITRD,
+	OPT_APPEND,
+	OPT_FIRMWARE,
+	OPT_MEMORY,
+	OPT_CPUS,
+	OPT_DTB_OUT,
+	OPT_DISK,
+	OPT_NET,
+	OPT_RNG,
+};
 
 static const struct option run_options[] = {
     {"kernel", required_argument, NULL, OPT_KERNEL},
@@ -97,13 +115,25 @@ static const struct option run_options[] = {
     {"memory", required_argument, NULL, OPT_MEMORY},
     {"cpus", required_argument, NULL, OPT_CPUS},
     {"dtb-out", required_argument, NULL, OPT_DTB_OUT},
+    {"disk", required_argument, NULL, OPT_DISK},
+    {"net", required_argument, NULL, OPT_NET},
+    {"rng", no_argument, NULL, OPT_RNG},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
-/* Fill cfg from the flags; returns -1 to continue, else the exit status. */
-static int run_parse(int argc, char **argv, struct vm_config *cfg)
+/* A device flag's failure: a malformed spec is a usage error, anything else a failure. */
+static int run_device_error(int r, const struct verr *err)
 {
+	log_error("%s", err->msg);
+	return r == -EINVAL ? EXIT_USAGE : EXIT_FAILURE_VMM;
+}
+
+/* Fill cfg and devs from the flags; returns -1 to continue, else the exit status. */
+static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_devices *devs)
+{
+	struct verr err = {{0}};
+	int r;
 	opterr = 0;
 	optind = 1;
 	int opt;
@@ -139,6 +169,18 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg)
 			break;
 		case OPT_DTB_OUT:
 			cfg->dtb_out = optarg;
+			break;
+		case OPT_DISK:
+			if ((r = run_devices_add_disk(devs, optarg, &err)))
+				return run_device_error(r, &err);
+			break;
+		case OPT_NET:
+			if ((r = run_devices_add_net(devs, optarg, &err)))
+				return run_device_error(r, &err);
+			break;
+		case OPT_RNG:
+			if ((r = run_devices_add_rng(devs, &err)))
+				return run_device_error(r, &err);
 			break;
 		case 'h':
 			run_usage(stdout);
@@ -188,18 +230,25 @@ int cmd_run(int argc, char **argv)
 	    .ncpus = 1,
 	    .console_out_fd = STDOUT_FILENO,
 	};
-	int st = run_parse(argc, argv, &cfg);
-	if (st >= 0)
+	struct run_devices devs = {0};
+	int st = run_parse(argc, argv, &cfg, &devs);
+	if (st >= 0) {
+		run_devices_destroy(&devs);
 		return st;
+	}
+	for (unsigned i = 0; i < devs.n; i++)
+		cfg.virtio[i] = devs.slot[i];
 	struct verr err = {{0}};
 	struct machine *m = machine_create(&cfg, &err);
 	if (!m) {
+		run_devices_destroy(&devs);
 		log_error("%s", err.msg);
 		return EXIT_FAILURE_VMM;
 	}
 	struct console *con = console_open(STDIN_FILENO, STDOUT_FILENO, &err);
 	if (!con) {
 		machine_destroy(m);
+		run_devices_destroy(&devs);
 		log_error("%s", err.msg);
 		return EXIT_FAILURE_VMM;
 	}
@@ -208,5 +257,6 @@ int cmd_run(int argc, char **argv)
 	console_close(con);
 	st = run_exit_status(how, m, &err);
 	machine_destroy(m);
+	run_devices_destroy(&devs);
 	return st;
 }
