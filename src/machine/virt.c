@@ -24,6 +24,7 @@
 #include "machine/bus.h"
 #include "machine/fdt.h"
 #include "machine/guest_mem.h"
+#include "machine/host_out.h"
 #include "machine/plic.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -55,8 +56,9 @@ struct machine {
 	struct goldfish_rtc *rtc;
 	struct sifive_test *test;
 	struct virtio_mmio *virtio[VIRT_VIRTIO_SLOTS];
-	int wake_fd;	     /* eventfd: wakes the thread in machine_run() */
-	atomic_int exit_how; /* MACHINE_RUNNING or an enum machine_exit */
+	struct host_out *out; /* the UART's output */
+	int wake_fd;	      /* eventfd: wakes the thread in machine_run() */
+	atomic_int exit_how;  /* MACHINE_RUNNING or an enum machine_exit */
 	atomic_uint guest_code;
 	bool ran;
 };
@@ -74,6 +76,9 @@ static bool machine_set_exit(struct machine *m, enum machine_exit how)
 {
 	int expected = MACHINE_RUNNING;
 	bool first = atomic_compare_exchange_strong(&m->exit_how, &expected, (int)how);
+	/* A stuck stdout must not keep a hart from stopping. */
+	if (m->out)
+		host_out_release(m->out);
 	machine_wake(m);
 	return first;
 }
@@ -102,16 +107,7 @@ static void machine_test_event(void *opaque, enum sifive_test_event ev, unsigned
 static void machine_uart_tx(void *opaque, uint8_t c)
 {
 	struct machine *m = opaque;
-	/* Once the VM is ending, a stuck stdout must not keep a hart from stopping. */
-	while (atomic_load_explicit(&m->exit_how, memory_order_relaxed) == MACHINE_RUNNING) {
-		ssize_t n = write(m->cfg.console_out_fd, &c, 1);
-		if (n == 1 || (n < 0 && errno != EINTR && errno != EAGAIN))
-			return; /* output lost (closed stdout): the guest runs on */
-		if (n < 0 && errno == EAGAIN) {
-			struct pollfd p = {.fd = m->cfg.console_out_fd, .events = POLLOUT};
-			poll(&p, 1, 100);
-		}
-	}
+	host_out_put(m->out, c);
 }
 
 static void machine_uart_rx_ready(void *opaque)
@@ -298,6 +294,11 @@ struct machine *machine_create(const struct vm_config *cfg, struct verr *err)
 	m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->wake_fd < 0)
 		r = verr_set(err, errno, "eventfd: %s", strerror(errno));
+	if (!r) {
+		m->out = host_out_create(cfg->console_out_fd, err);
+		if (!m->out)
+			r = -ENOMEM;
+	}
 	if (!r)
 		r = machine_add_devices(m, err);
 	if (!r)
@@ -397,6 +398,8 @@ enum machine_exit machine_run(struct machine *m, const struct machine_console *c
 	}
 	machine_stop_harts(m);
 	machine_join_harts(m);
+	/* All guest output is out before the caller prints anything. */
+	host_out_stop(m->out);
 	if (how == MACHINE_EXIT_ERROR && !err->msg[0]) {
 		for (unsigned i = 0; i < m->nharts; i++)
 			if (m->hart[i].run_result)
@@ -425,6 +428,7 @@ void machine_destroy(struct machine *m)
 	uart16550_destroy(m->uart);
 	aclint_destroy(m->clint);
 	plic_destroy(m->plic);
+	host_out_destroy(m->out);
 	if (m->wake_fd >= 0)
 		close(m->wake_fd);
 	guest_mem_destroy(&m->mem);
