@@ -214,10 +214,6 @@ int qcow2_header_load(struct qcow2 *s, struct verr *err)
 				"(convert with 'qemu-img amend -o compat=1.1')",
 				s->path);
 	}
-	if (s->nb_snapshots && !s->readonly)
-		return verr_set(err, ENOTSUP,
-				"%s: images with internal snapshots can only be opened read-only",
-				s->path);
 	if ((r = q2_hdr_tables(s, h, fsize, err)) < 0)
 		return r;
 
@@ -247,10 +243,10 @@ int qcow2_header_load(struct qcow2 *s, struct verr *err)
 	/* Dirty: refcounts may be stale (lazy refcounts and a crash).  Reading
 	 * needs none; writing needs them exact, so rebuild them first. */
 	if ((s->incompat & QCOW2_INCOMPAT_DIRTY) && !s->readonly) {
-		if (s->has_bitmaps)
+		if (s->has_bitmaps || s->nb_snapshots)
 			return verr_set(err, EUCLEAN,
-					"%s: image is dirty and has bitmaps; repair it with "
-					"'qemu-img check -r all' or open it read-only",
+					"%s: image is dirty and has snapshots or bitmaps; repair "
+					"it with 'qemu-img check -r all' or open it read-only",
 					s->path);
 		if ((r = qcow2_repair(s, err)) < 0)
 			return r;

@@ -89,6 +89,8 @@ static int q2_cluster_old(struct qcow2 *s, uint64_t gc, enum q2_kind k, uint64_t
 		return q2_read_backing(s, c, s->cs, gc << s->cluster_bits);
 	case Q2_COMPRESSED:
 		return qcow2_compressed_read(s, e, s->end_cluster << s->cluster_bits, c);
+	case Q2_NORMAL:
+		return blk_util_pread_zfill(s->fd, c, s->cs, e & QCOW2_OFF_MASK);
 	default:
 		memset(c, 0, s->cs);
 		return 0;
@@ -107,7 +109,8 @@ static int q2_entry_release(struct qcow2 *s, uint64_t e, enum q2_kind k, bool pu
 	return host ? qcow2_clusters_free(s, host, s->cs, punch) : 0;
 }
 
-/* Write within one cluster that is not a plain allocated cluster of ours.
+/* Write within one cluster that is not a plain allocated cluster of ours
+ * (unallocated, zero, compressed, or shared with a snapshot).
  * Called with 'lock' held (and map_lock exclusive if it is compressed). */
 static int q2_write_alloc(struct qcow2 *s, const uint8_t *buf, uint64_t n, uint64_t off)
 {
@@ -117,16 +120,16 @@ static int q2_write_alloc(struct qcow2 *s, const uint8_t *buf, uint64_t n, uint6
 	if (r < 0)
 		return r;
 	uint64_t host = m.entry & QCOW2_OFF_MASK;
+	bool shared = false;
 	if (m.kind == Q2_NORMAL && !(m.entry & QCOW2_COPIED)) {
 		uint64_t rc;
 		if ((r = qcow2_refcount_get(s, host >> s->cluster_bits, &rc)) < 0)
 			return r;
-		if (rc != 1)
-			return qcow2_corrupt(s, "data cluster shared without snapshots");
-		if ((r = qcow2_l2_set(s, gc, m.entry | QCOW2_COPIED)) < 0)
+		shared = rc != 1; /* a snapshot has it too: copy on write */
+		if (!shared && (r = qcow2_l2_set(s, gc, m.entry | QCOW2_COPIED)) < 0)
 			return r;
 	}
-	if (m.kind == Q2_NORMAL)
+	if (m.kind == Q2_NORMAL && !shared)
 		return blk_util_pwrite_full(s->fd, buf, n, host + in);
 
 	const uint8_t *src = buf;

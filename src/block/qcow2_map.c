@@ -57,17 +57,6 @@ int qcow2_l1_flush(struct qcow2 *s)
 	return r;
 }
 
-/* Before writing through a table or cluster not flagged COPIED, make sure we
- * are its only user; the flag is then set so the check is not repeated. */
-static int q2_check_exclusive(struct qcow2 *s, uint64_t host)
-{
-	uint64_t rc;
-	int r = qcow2_refcount_get(s, host >> s->cluster_bits, &rc);
-	if (r < 0)
-		return r;
-	return rc == 1 ? 0 : qcow2_corrupt(s, "cluster shared without snapshots");
-}
-
 static int q2_l2_alloc(struct qcow2 *s, uint64_t l1i, uint8_t **tbl, uint64_t *l2_off)
 {
 	uint64_t off;
@@ -81,6 +70,35 @@ static int q2_l2_alloc(struct qcow2 *s, uint64_t l1i, uint8_t **tbl, uint64_t *l
 	*l2_off = off;
 	qcow2_l1_dirty(s, l1i);
 	return 0;
+}
+
+/* Copy-on-write of an L2 table shared with a snapshot: the active L1 gets a
+ * private copy; the entries keep their flags (the data clusters' refcounts do
+ * not change, the snapshot's table still counts for them). */
+static int q2_l2_cow(struct qcow2 *s, uint64_t l1i, uint64_t old, uint8_t **tbl, uint64_t *l2_off)
+{
+	uint8_t *copy = malloc(s->cs), *src;
+	if (!copy)
+		return -ENOMEM;
+	uint64_t off;
+	int r = qcache_get(s, &s->l2_cache, old, &src);
+	if (r == 0) {
+		memcpy(copy, src, s->cs);
+		r = qcow2_cluster_alloc(s, &off);
+	}
+	if (r == 0)
+		r = qcache_get_new(s, &s->l2_cache, off, tbl);
+	if (r == 0) {
+		memcpy(*tbl, copy, s->cs);
+		qcache_dirty(&s->l2_cache, off);
+		s->l1[l1i] = off | QCOW2_COPIED;
+		qcow2_l1_dirty(s, l1i);
+		*l2_off = off;
+		/* The snapshot keeps the old table: drop only our reference. */
+		r = qcow2_clusters_free(s, old, s->cs, false);
+	}
+	free(copy);
+	return r;
 }
 
 int qcow2_l2_get(struct qcow2 *s, uint64_t gc, bool alloc, uint8_t **tbl, uint64_t *l2_off)
@@ -98,9 +116,13 @@ int qcow2_l2_get(struct qcow2 *s, uint64_t gc, bool alloc, uint8_t **tbl, uint64
 	if ((off & (s->cs - 1)) || !qcow2_host_range_ok(s, off, s->cs))
 		return qcow2_corrupt(s, "invalid L2 table offset");
 	if (alloc && !(e & QCOW2_COPIED)) {
-		int r = q2_check_exclusive(s, off);
+		/* Not known to be ours alone: check, and copy it if a snapshot shares it. */
+		uint64_t rc;
+		int r = qcow2_refcount_get(s, off >> s->cluster_bits, &rc);
 		if (r < 0)
 			return r;
+		if (rc != 1)
+			return q2_l2_cow(s, l1i, off, tbl, l2_off);
 		s->l1[l1i] |= QCOW2_COPIED;
 		qcow2_l1_dirty(s, l1i);
 	}

@@ -134,7 +134,7 @@ static void corrupt_headers(void)
 	CHECK(qemu_check(d) == 0, "repaired image checks clean");
 	d = patched("dirty-snap", 72, 1, 8);
 	patch(d, 60, 1, 4);
-	open_must_fail(d, BLK_FMT_QCOW2, false, "snapshots");
+	open_must_fail(d, BLK_FMT_QCOW2, false, "snapshots or bitmaps");
 	/* A dirty image whose tables point outside the file is not "repaired". */
 	d = patched("dirty-bad", 72, 1, 8);
 	patch(d, read_be(good, 40, 8), (1ull << 63) | (1ull << 40), 8);
