@@ -3,6 +3,8 @@
  * The board's device models driven through their MMIO callbacks, with a
  * fake hart port and a recording interrupt chip in place of the CPU engine.
  */
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "devices/sifive_test.h"
 #include "devices/uart16550.h"
 #include "machine/aclint.h"
+#include "machine/host_out.h"
 #include "machine/plic.h"
 #include "util/clock.h"
 
@@ -439,6 +442,79 @@ static void test_sifive_test(void)
 	sifive_test_destroy(t);
 }
 
+struct reader {
+	int fd;
+	size_t n;
+	bool in_order;
+};
+
+static void *reader_thread(void *arg)
+{
+	struct reader *r = arg;
+	uint8_t buf[4096];
+	ssize_t n;
+	r->in_order = true;
+	while ((n = read(r->fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != (uint8_t)((r->n + (size_t)i) * 7))
+				r->in_order = false;
+		r->n += (size_t)n;
+	}
+	return NULL;
+}
+
+static int64_t now_monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_host_out(void)
+{
+	/* Everything put arrives, in order, also through a full ring. */
+	int p[2];
+	CHECK(pipe(p) == 0);
+	struct reader r = {.fd = p[0]};
+	pthread_t t;
+	pthread_create(&t, NULL, reader_thread, &r);
+	struct host_out *o = host_out_create(p[1], NULL);
+	const size_t total = 300000;
+	for (size_t i = 0; i < total; i++)
+		host_out_put(o, (uint8_t)(i * 7));
+	host_out_destroy(o);
+	close(p[1]);
+	pthread_join(t, NULL);
+	close(p[0]);
+	CHECK(r.n == total);
+	CHECK(r.in_order);
+
+	/* A single byte shows up promptly, without more output behind it. */
+	CHECK(pipe(p) == 0);
+	o = host_out_create(p[1], NULL);
+	int64_t t0 = now_monotonic_ms();
+	host_out_put(o, 'x');
+	char c = 0;
+	CHECK(read(p[0], &c, 1) == 1 && c == 'x');
+	CHECK(now_monotonic_ms() - t0 < 500);
+	host_out_destroy(o);
+	close(p[0]);
+	close(p[1]);
+
+	/* A reader that never reads: once released, puts stop waiting, and the
+	 * end gives up within about a second. */
+	CHECK(pipe(p) == 0);
+	o = host_out_create(p[1], NULL);
+	host_out_release(o);
+	for (size_t i = 0; i < 400000; i++)
+		host_out_put(o, 'y');
+	t0 = now_monotonic_ms();
+	host_out_destroy(o);
+	CHECK(now_monotonic_ms() - t0 < 5000);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	test_plic();
@@ -446,6 +522,7 @@ int main(void)
 	test_uart();
 	test_rtc();
 	test_sifive_test();
+	test_host_out();
 	if (failures) {
 		printf("%d check(s) failed\n", failures);
 		return 1;
