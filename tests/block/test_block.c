@@ -562,6 +562,27 @@ static void test_snapshots(void)
 		  "-c 'read -P 0 512k 384k' -c 'read -P 3 2M 8k' '%s' | grep -q failed",
 		  t_qemu_io, img) != 0,
 	      "qemu reads the new content");
+	/* Random requests on top, against a raw copy of the current content. */
+	CHECK(run("%s convert -O raw '%s' '%s'", t_qemu_img, img, tp("snap.raw")) == 0, "convert");
+	struct shadow sh;
+	CHECK(shadow_open(&sh, tp("snap.shadow"), 4 * MiB) == 0, "shadow");
+	shadow_copy_from(&sh, tp("snap.raw"));
+	b = open_ok(img, BLK_FMT_AUTO, false);
+	CHECK(b, "reopen");
+	const uint64_t hot[] = {0, 65536 * 3, MiB - 1};
+	struct ops_cfg cfg = {.count = 150,
+			      .max_len = 150000,
+			      .hot = hot,
+			      .nhot = 3,
+			      .discard_zeroes = true,
+			      .cs = 65536};
+	t_seed(21);
+	CHECK(ops_apply(b, &sh, &cfg) == 0, "ops");
+	CHECK(verify_read(b, &sh) == 0, "content");
+	blk_close(b);
+	CHECK(qemu_check(img) == 0, "check after random requests");
+	CHECK(qemu_compare(tp("snap.shadow"), img, "qcow2") == 0, "compare");
+	shadow_close(&sh);
 	CHECK(run("%s snapshot -a s1 '%s'", t_qemu_img, img) == 0, "apply: %s", run_log());
 	CHECK(run("%s -r -f qcow2 -c 'read -P 2 0 4k' -c 'read -P 1 4k 1020k' -c 'read -P 0 1M 3M' "
 		  "'%s' | grep -q failed",
