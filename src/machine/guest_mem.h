@@ -68,9 +68,10 @@ int guest_mem_read(const struct guest_mem *m, uint64_t gpa, void *buf, size_t le
 int guest_mem_write(struct guest_mem *m, uint64_t gpa, const void *buf, size_t len);
 
 /*
- * Dirty logging.  Starting it clears the log; the caller must also make every
- * hart drop cached write translations (cpu_flush_write_tlb) so that the next
- * store to each page goes through the logging path once.
+ * Dirty logging.  Starting it clears the log.  Harts log a page when they
+ * cache its write translation, so after starting the log and after every
+ * fetch the caller must make each hart drop its cached write translations
+ * (cpu_flush_write_tlb): the next store to each page then logs it again.
  */
 int guest_mem_dirty_log_start(struct guest_mem *m);
 void guest_mem_dirty_log_stop(struct guest_mem *m);
