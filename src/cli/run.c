@@ -40,6 +40,7 @@ static void run_usage(FILE *f)
 	      "                    host 10.0.2.2, DNS 10.0.2.3); hostfwd forwards host ports in\n"
 	      "  --rng             a virtio-rng device fed from the host's getrandom()\n"
 	      "  -h, --help        show this help\n"
+	      "  -V, --version     show the version\n"
 	      "\n"
 	      "On a terminal, Ctrl-A x quits and Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	      "\n"
@@ -119,6 +120,7 @@ static const struct option run_options[] = {
     {"net", required_argument, NULL, OPT_NET},
     {"rng", no_argument, NULL, OPT_RNG},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
@@ -137,7 +139,7 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_de
 	opterr = 0;
 	optind = 1;
 	int opt;
-	while ((opt = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":hV", run_options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_KERNEL:
 			cfg->kernel = optarg;
@@ -184,6 +186,9 @@ static int run_parse(int argc, char **argv, struct vm_config *cfg, struct run_de
 			break;
 		case 'h':
 			run_usage(stdout);
+			return 0;
+		case 'V':
+			printf("vessel %s\n", VESSEL_VERSION);
 			return 0;
 		case ':':
 			log_error("run: option %s needs an argument (try 'vessel run --help')",
