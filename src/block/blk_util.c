@@ -1,34 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* Small helpers shared by the block backends. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "block/blk_internal.h"
 
-int blk_util_pread_full(int fd, void *buf, size_t len, uint64_t off)
+/* Read all of [off, off+len); at end of file either zero-fill the rest or fail. */
+static int pread_all(int fd, uint8_t *p, size_t len, uint64_t off, bool zero_fill)
 {
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -ENODATA;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-int blk_util_pread_zfill(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
 	while (len) {
 		ssize_t n = pread(fd, p, len, (off_t)off);
 		if (n < 0) {
@@ -37,6 +19,8 @@ int blk_util_pread_zfill(int fd, void *buf, size_t len, uint64_t off)
 			return -errno;
 		}
 		if (n == 0) {
+			if (!zero_fill)
+				return -ENODATA;
 			memset(p, 0, len);
 			return 0;
 		}
@@ -45,6 +29,16 @@ int blk_util_pread_zfill(int fd, void *buf, size_t len, uint64_t off)
 		off += (uint64_t)n;
 	}
 	return 0;
+}
+
+int blk_util_pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	return pread_all(fd, buf, len, off, false);
+}
+
+int blk_util_pread_zfill(int fd, void *buf, size_t len, uint64_t off)
+{
+	return pread_all(fd, buf, len, off, true);
 }
 
 int blk_util_pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
