@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
 	# build
-	gcc meson ninja-build pkg-config libfdt-dev libslirp-dev libglib2.0-dev liburing-dev zlib1g-dev
+	gcc meson ninja-build pkg-config libfdt-dev libslirp-dev libglib2.0-dev zlib1g-dev
 	clang-format
 	# firmware and peers used as test oracles and benchmarks
 	opensbi u-boot-qemu qemu-system-misc qemu-utils
