@@ -92,6 +92,7 @@ void block_cache_flush(struct hart *h)
 {
 	memset(h->block_hash, 0, sizeof(h->block_hash));
 	h->code_used = 0;
+	h->jit_used = 0; /* translated code goes with the blocks it came from */
 	hart_bump_epoch(h);
 }
 
@@ -118,12 +119,14 @@ static void fill_insn(struct insn *in, const struct decoded *d, unsigned pc_off)
 	in->rm = d->rm;
 	in->len = d->len;
 	in->pc_off = (uint16_t)pc_off;
+	in->opc = (uint16_t)d->op;
 }
 
 static void fill_end(struct insn *in, unsigned pc_off)
 {
 	memset(in, 0, sizeof(*in));
 	in->op = cpu_op_labels[OP_END];
+	in->opc = OP_END;
 	in->pc_off = (uint16_t)pc_off;
 	in->rd = 32;
 }
@@ -184,6 +187,9 @@ static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page)
 	b->gen = h->code_gen;
 	b->ninsn = n;
 	b->size = pos - start;
+	b->execs = 0;
+	b->jit_failed = false;
+	b->jit = NULL;
 	memcpy(b->insn, tmp, (n + 1) * sizeof(struct insn));
 	uint8_t *code = (uint8_t *)&b->insn[n + 1];
 	memcpy(code, page + start, b->size);

@@ -11,6 +11,7 @@
 #include "cpu/csr.h"
 #include "cpu/hart.h"
 #include "cpu/interp.h"
+#include "cpu/jit.h"
 #include "cpu/mmu.h"
 #include "cpu/trap.h"
 #include "util/clock.h"
@@ -23,7 +24,34 @@ struct cpu {
 /* Decoded-code arena per hart; full means flush and start again. */
 #define CODE_CACHE_BYTES (8u << 20)
 
+/* Interpreted runs of a block before the JIT translates it. */
+#define JIT_DEFAULT_THRESHOLD 32
+
 static pthread_once_t interp_once = PTHREAD_ONCE_INIT;
+
+/*
+ * VESSEL_JIT=0 turns the JIT off; VESSEL_JIT_THRESHOLD=<n> translates a block
+ * at its n-th run (0: at once, so tests run every block the JIT can take as host code).
+ */
+static void jit_configure(struct hart *h)
+{
+	const char *on = getenv("VESSEL_JIT");
+	const char *thr = getenv("VESSEL_JIT_THRESHOLD");
+	h->jit_enabled = false;
+	h->jit_threshold = JIT_DEFAULT_THRESHOLD;
+	if (thr && *thr) {
+		char *end;
+		unsigned long v = strtoul(thr, &end, 10);
+		if (!*end && v <= UINT32_MAX / 2)
+			h->jit_threshold = (uint32_t)v;
+		else
+			log_warn("VESSEL_JIT_THRESHOLD=%s ignored: not a count", thr);
+	}
+	if (!JIT_AVAILABLE || (on && strcmp(on, "0") == 0))
+		return;
+	/* Without an executable buffer the interpreter alone runs: slower, still correct. */
+	h->jit_enabled = jit_init(h) == 0;
+}
 
 struct cpu *cpu_create(const struct cpu_config *cfg, struct verr *err)
 {
@@ -53,6 +81,7 @@ struct cpu *cpu_create(const struct cpu_config *cfg, struct verr *err)
 		cpu_destroy(c);
 		return NULL;
 	}
+	jit_configure(h);
 	cpu_reset(c, 0x80000000, cfg->hartid, 0, 0);
 	return c;
 }
@@ -62,6 +91,7 @@ void cpu_destroy(struct cpu *c)
 	if (!c)
 		return;
 	block_cache_destroy(&c->h);
+	jit_destroy(&c->h);
 	pthread_mutex_destroy(&c->h.lock);
 	pthread_cond_destroy(&c->h.wake);
 	munmap(c, sizeof(*c));

@@ -87,7 +87,10 @@ struct insn {
 	uint16_t pc_off;	   /* byte offset of this instruction in its block */
 	uint8_t len;		   /* 2 or 4 */
 	uint8_t rm;		   /* FP rounding mode field; CSR number high bits live in imm */
+	uint16_t opc;		   /* enum cpu_op, for the JIT */
 };
+
+struct hart;
 
 struct block {
 	uint64_t paddr;	     /* guest-physical address of the first instruction */
@@ -96,7 +99,10 @@ struct block {
 	const uint8_t *code; /* copy of the guest bytes it was decoded from: size bytes */
 	uint32_t ninsn;	     /* instructions, not counting the END terminator */
 	uint32_t size;	     /* bytes of guest code covered */
-	struct insn insn[];  /* ninsn + 1 entries */
+	uint32_t execs;	     /* times run by the interpreter, until the JIT takes it */
+	bool jit_failed;     /* holds an instruction the JIT does not translate */
+	void (*jit)(struct hart *h); /* translated host code, or NULL */
+	struct insn insn[];	     /* ninsn + 1 entries */
 };
 
 #define BLOCK_MAX_INSNS 64
@@ -185,6 +191,10 @@ struct hart {
 	uint8_t *code_buf; /* arena for decoded blocks */
 	size_t code_size, code_used;
 	struct block *scratch_block; /* for an instruction that straddles two pages */
+	uint8_t *jit_buf;	     /* host code of translated blocks, flushed with the blocks */
+	size_t jit_size, jit_used;
+	bool jit_enabled;
+	uint32_t jit_threshold; /* interpreted runs of a block before it is translated */
 };
 
 /*

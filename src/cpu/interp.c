@@ -10,11 +10,13 @@
  */
 #include "cpu/interp.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "cpu/block.h"
 #include "cpu/csr.h"
 #include "cpu/fpu.h"
+#include "cpu/jit.h"
 #include "cpu/ops.h"
 #include "cpu/mmu.h"
 #include "cpu/trap.h"
@@ -123,6 +125,24 @@ dispatch:
 			blk = block_lookup(h, pc);
 			if (unlikely(!blk)) {
 				trap_raise(h, h->exc_cause, h->exc_tval);
+				goto dispatch;
+			}
+		}
+		if (blk->jit) {
+			blk->jit(h);
+			goto dispatch;
+		}
+		if (unlikely(h->jit_enabled && !blk->jit_failed && blk != h->scratch_block &&
+			     blk->execs++ >= h->jit_threshold)) {
+			int r = jit_translate(h, blk);
+			if (r == 0) {
+				blk->jit(h);
+				goto dispatch;
+			}
+			if (r == -ENOSPC) {
+				/* Code buffer full: start both caches afresh, blk went with them.
+				 */
+				block_cache_flush(h);
 				goto dispatch;
 			}
 		}

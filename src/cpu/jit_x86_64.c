@@ -1,0 +1,1064 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The block translator for x86-64 hosts (see jit.h).
+ *
+ * Generated code, called as void fn(struct hart *h):
+ *   rbx = h, r12 = the block's virtual pc (h->pc at entry: a block is found
+ *   by physical address, so the same code may run at several virtual pcs),
+ *   one 8-byte stack slot at [rsp] for slow-path results.  Every guest
+ *   register lives in h->x; rax, rcx, rdx, rsi, rdi are scratch.
+ * Loads and stores check the data TLB inline like the interpreter's fast
+ * path; misses go to out-of-line code after the block that calls
+ * mem_load/mem_store and, when they fail, raises the exception.
+ * Rare operations (division, high multiplies, bit manipulation) call small C
+ * helpers that repeat the interpreter's definitions, so x86 traps (#DE) and
+ * flag quirks never arise.
+ */
+#include "cpu/jit.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cpu/mmu.h"
+#include "cpu/ops.h"
+#include "cpu/trap.h"
+
+/* Host code buffer per hart; untouched pages cost nothing. */
+#define JIT_BUF_BYTES (32u << 20)
+/* Room a block may need at most: 65 instructions of at most ~200 bytes each. */
+#define JIT_BLOCK_MAX (24u << 10)
+
+_Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are indexed by shifting 4");
+
+enum reg { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12 };
+
+/* x86 condition codes. */
+enum cc { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_L = 0xc, CC_GE = 0xd };
+
+#define XOFF(i) ((int32_t)(offsetof(struct hart, x) + 8 * (size_t)(i)))
+#define HOFF(f) ((int32_t)offsetof(struct hart, f))
+
+struct emit {
+	uint8_t *start, *p, *end;
+	bool overflow;
+};
+
+static void b1(struct emit *e, unsigned v)
+{
+	if (e->p < e->end)
+		*e->p++ = (uint8_t)v;
+	else
+		e->overflow = true;
+}
+
+static void b4(struct emit *e, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b1(e, (v >> (8 * i)) & 0xff);
+}
+
+static void b8(struct emit *e, uint64_t v)
+{
+	b4(e, (uint32_t)v);
+	b4(e, (uint32_t)(v >> 32));
+}
+
+static void rex(struct emit *e, int w, int r, int x, int b)
+{
+	unsigned v = 0x40 | (unsigned)w << 3 | ((unsigned)r >> 3 & 1) << 2 |
+		     ((unsigned)x >> 3 & 1) << 1 | ((unsigned)b >> 3 & 1);
+	if (v != 0x40)
+		b1(e, v);
+}
+
+/* One- or two-byte opcode (0x0fXX). */
+static void opc(struct emit *e, unsigned op)
+{
+	if (op > 0xff)
+		b1(e, op >> 8);
+	b1(e, op & 0xff);
+}
+
+/* op reg, r/m (register form); 'reg' may be an opcode extension (/n). */
+static void rr(struct emit *e, int w, unsigned op, int reg, int rm)
+{
+	rex(e, w, reg, 0, rm);
+	opc(e, op);
+	b1(e, 0xc0 | (unsigned)(reg & 7) << 3 | (unsigned)(rm & 7));
+}
+
+/* op reg, [base + disp32]. */
+static void rm(struct emit *e, int w, unsigned op, int reg, int base, int32_t disp)
+{
+	rex(e, w, reg, 0, base);
+	opc(e, op);
+	b1(e, 0x80 | (unsigned)(reg & 7) << 3 | (unsigned)(base & 7));
+	if ((base & 7) == RSP)
+		b1(e, 0x24);
+	b4(e, (uint32_t)disp);
+}
+
+/* op reg, [base + index] (base not rbp/r13, index not rsp). */
+static void rmi(struct emit *e, int w, unsigned op, int reg, int base, int index)
+{
+	rex(e, w, reg, index, base);
+	opc(e, op);
+	b1(e, 0x04 | (unsigned)(reg & 7) << 3);
+	b1(e, (unsigned)(index & 7) << 3 | (unsigned)(base & 7));
+}
+
+static void load_x(struct emit *e, int reg, unsigned i)
+{
+	rm(e, 1, 0x8b, reg, RBX, XOFF(i));
+}
+
+static void store_x(struct emit *e, unsigned i, int reg)
+{
+	rm(e, 1, 0x89, reg, RBX, XOFF(i));
+}
+
+/* ALU op with a sign-extended 32-bit immediate: 81 /n. */
+static void alu_imm(struct emit *e, int w, int ext, int reg, int32_t imm)
+{
+	rr(e, w, 0x81, ext, reg);
+	b4(e, (uint32_t)imm);
+}
+
+static void shift_imm(struct emit *e, int w, int ext, int reg, unsigned n)
+{
+	rr(e, w, 0xc1, ext, reg);
+	b1(e, n);
+}
+
+static void mov_imm(struct emit *e, int reg, int64_t v)
+{
+	if (v == (int32_t)v) {
+		rr(e, 1, 0xc7, 0, reg);
+		b4(e, (uint32_t)v);
+	} else {
+		rex(e, 1, 0, 0, reg);
+		b1(e, 0xb8 + (reg & 7));
+		b8(e, (uint64_t)v);
+	}
+}
+
+static void movsxd(struct emit *e, int reg)
+{
+	rr(e, 1, 0x63, reg, reg);
+}
+
+/* reg = block pc + d */
+static void pc_plus(struct emit *e, int reg, int64_t d)
+{
+	if (d == (int32_t)d) {
+		rm(e, 1, 0x8d, reg, R12, (int32_t)d);
+	} else {
+		mov_imm(e, reg, d);
+		rr(e, 1, 0x01, R12, reg);
+	}
+}
+
+static void call(struct emit *e, const void *fn)
+{
+	mov_imm(e, RAX, (int64_t)(uintptr_t)fn);
+	rr(e, 0, 0xff, 2, RAX);
+}
+
+static void prologue(struct emit *e)
+{
+	b1(e, 0x53); /* push rbx */
+	b1(e, 0x41); /* push r12 */
+	b1(e, 0x54);
+	b1(e, 0x48); /* sub rsp, 8: stack 16-aligned at calls, one slot at [rsp] */
+	b1(e, 0x83);
+	b1(e, 0xec);
+	b1(e, 0x08);
+	rr(e, 1, 0x89, RDI, RBX);
+	rm(e, 1, 0x8b, R12, RBX, HOFF(pc));
+}
+
+static void epilogue(struct emit *e)
+{
+	b1(e, 0x48); /* add rsp, 8 */
+	b1(e, 0x83);
+	b1(e, 0xc4);
+	b1(e, 0x08);
+	b1(e, 0x41); /* pop r12 */
+	b1(e, 0x5c);
+	b1(e, 0x5b); /* pop rbx */
+	b1(e, 0xc3); /* ret */
+}
+
+static void add_instret(struct emit *e, unsigned n)
+{
+	if (n) {
+		rm(e, 1, 0x81, 0, RBX, HOFF(instret));
+		b4(e, n);
+	}
+}
+
+/* Leave the block: h->pc = rax, 'retired' instructions retired. */
+static void exit_rax(struct emit *e, unsigned retired)
+{
+	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
+	add_instret(e, retired);
+	epilogue(e);
+}
+
+/* Forward jcc rel32; returns the offset of its rel32 field for patch(). */
+static size_t jcc_fwd(struct emit *e, unsigned cc)
+{
+	b1(e, 0x0f);
+	b1(e, 0x80 + cc);
+	size_t at = (size_t)(e->p - e->start);
+	b4(e, 0);
+	return at;
+}
+
+/* Point the rel32 at 'at' to 'target' (offsets in the emitted code). */
+static void patch_to(struct emit *e, size_t at, size_t target)
+{
+	if (e->overflow)
+		return;
+	int32_t rel = (int32_t)((int64_t)target - (int64_t)(at + 4));
+	memcpy(e->start + at, &rel, 4);
+}
+
+static size_t here(const struct emit *e)
+{
+	return (size_t)(e->p - e->start);
+}
+
+static void jmp_back(struct emit *e, size_t target)
+{
+	b1(e, 0xe9);
+	size_t at = here(e);
+	b4(e, 0);
+	patch_to(e, at, target);
+}
+
+/* ---- Helpers for rare operations: the interpreter's definitions ------------- */
+
+typedef uint64_t (*helper_fn)(uint64_t a, uint64_t b, int64_t imm);
+
+static uint64_t sx32(uint64_t v)
+{
+	return (uint64_t)(int64_t)(int32_t)v;
+}
+
+static uint64_t h_mulh(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return (uint64_t)(((__int128)(int64_t)a * (__int128)(int64_t)b) >> 64);
+}
+static uint64_t h_mulhu(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return (uint64_t)(((unsigned __int128)a * (unsigned __int128)b) >> 64);
+}
+static uint64_t h_mulhsu(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return (uint64_t)(((__int128)(int64_t)a * (__int128)(unsigned __int128)b) >> 64);
+}
+static uint64_t h_div(uint64_t ua, uint64_t ub, int64_t imm)
+{
+	(void)imm;
+	int64_t a = (int64_t)ua, b = (int64_t)ub;
+	return b == 0 ? ~0ull : (a == INT64_MIN && b == -1) ? (uint64_t)a : (uint64_t)(a / b);
+}
+static uint64_t h_divu(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return b == 0 ? ~0ull : a / b;
+}
+static uint64_t h_rem(uint64_t ua, uint64_t ub, int64_t imm)
+{
+	(void)imm;
+	int64_t a = (int64_t)ua, b = (int64_t)ub;
+	return b == 0 ? (uint64_t)a : (a == INT64_MIN && b == -1) ? 0 : (uint64_t)(a % b);
+}
+static uint64_t h_remu(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return b == 0 ? a : a % b;
+}
+static uint64_t h_divw(uint64_t ua, uint64_t ub, int64_t imm)
+{
+	(void)imm;
+	int32_t a = (int32_t)ua, b = (int32_t)ub;
+	return (uint64_t)(int64_t)(b == 0 ? -1 : (a == INT32_MIN && b == -1) ? a : a / b);
+}
+static uint64_t h_divuw(uint64_t ua, uint64_t ub, int64_t imm)
+{
+	(void)imm;
+	uint32_t a = (uint32_t)ua, b = (uint32_t)ub;
+	return sx32(b == 0 ? ~0u : a / b);
+}
+static uint64_t h_remw(uint64_t ua, uint64_t ub, int64_t imm)
+{
+	(void)imm;
+	int32_t a = (int32_t)ua, b = (int32_t)ub;
+	return (uint64_t)(int64_t)(b == 0 ? a : (a == INT32_MIN && b == -1) ? 0 : a % b);
+}
+static uint64_t h_remuw(uint64_t ua, uint64_t ub, int64_t imm)
+{
+	(void)imm;
+	uint32_t a = (uint32_t)ua, b = (uint32_t)ub;
+	return sx32(b == 0 ? a : a % b);
+}
+static uint64_t h_sh1add(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return (a << 1) + b;
+}
+static uint64_t h_sh2add(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return (a << 2) + b;
+}
+static uint64_t h_sh3add(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return (a << 3) + b;
+}
+static uint64_t h_add_uw(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return (uint32_t)a + b;
+}
+static uint64_t h_sh1add_uw(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return ((uint64_t)(uint32_t)a << 1) + b;
+}
+static uint64_t h_sh2add_uw(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return ((uint64_t)(uint32_t)a << 2) + b;
+}
+static uint64_t h_sh3add_uw(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return ((uint64_t)(uint32_t)a << 3) + b;
+}
+static uint64_t h_slli_uw(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b;
+	return (uint64_t)(uint32_t)a << (imm & 63);
+}
+static uint64_t h_andn(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return a & ~b;
+}
+static uint64_t h_orn(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return a | ~b;
+}
+static uint64_t h_xnor(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return ~(a ^ b);
+}
+static uint64_t h_clz(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b, (void)imm;
+	return a ? (uint64_t)__builtin_clzll(a) : 64;
+}
+static uint64_t h_ctz(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b, (void)imm;
+	return a ? (uint64_t)__builtin_ctzll(a) : 64;
+}
+static uint64_t h_cpop(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b, (void)imm;
+	return (uint64_t)__builtin_popcountll(a);
+}
+static uint64_t h_clzw(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b, (void)imm;
+	return (uint32_t)a ? (uint64_t)__builtin_clz((uint32_t)a) : 32;
+}
+static uint64_t h_ctzw(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b, (void)imm;
+	return (uint32_t)a ? (uint64_t)__builtin_ctz((uint32_t)a) : 32;
+}
+static uint64_t h_cpopw(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b, (void)imm;
+	return (uint64_t)__builtin_popcount((uint32_t)a);
+}
+static uint64_t h_max(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return (int64_t)a > (int64_t)b ? a : b;
+}
+static uint64_t h_maxu(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return a > b ? a : b;
+}
+static uint64_t h_min(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return (int64_t)a < (int64_t)b ? a : b;
+}
+static uint64_t h_minu(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return a < b ? a : b;
+}
+static uint64_t h_sext_b(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b, (void)imm;
+	return (uint64_t)(int64_t)(int8_t)a;
+}
+static uint64_t h_sext_h(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b, (void)imm;
+	return (uint64_t)(int64_t)(int16_t)a;
+}
+static uint64_t h_zext_h(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b, (void)imm;
+	return (uint16_t)a;
+}
+static uint64_t rotr64(uint64_t v, unsigned s)
+{
+	s &= 63;
+	return (v >> s) | (v << ((64 - s) & 63));
+}
+static uint64_t rotr32(uint64_t a, unsigned s)
+{
+	uint32_t v = (uint32_t)a;
+	s &= 31;
+	return sx32((v >> s) | (v << ((32 - s) & 31)));
+}
+static uint64_t h_rol(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return rotr64(a, (unsigned)(64 - (b & 63)));
+}
+static uint64_t h_ror(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return rotr64(a, (unsigned)b);
+}
+static uint64_t h_rori(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b;
+	return rotr64(a, (unsigned)imm);
+}
+static uint64_t h_rolw(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return rotr32(a, (unsigned)(32 - (b & 31)));
+}
+static uint64_t h_rorw(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return rotr32(a, (unsigned)b);
+}
+static uint64_t h_roriw(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b;
+	return rotr32(a, (unsigned)imm);
+}
+static uint64_t h_orc_b(uint64_t v, uint64_t b, int64_t imm)
+{
+	(void)b, (void)imm;
+	uint64_t r = 0;
+	for (int i = 0; i < 64; i += 8)
+		if ((v >> i) & 0xff)
+			r |= 0xffull << i;
+	return r;
+}
+static uint64_t h_rev8(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b, (void)imm;
+	return __builtin_bswap64(a);
+}
+static uint64_t h_bclr(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return a & ~(1ull << (b & 63));
+}
+static uint64_t h_bclri(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b;
+	return a & ~(1ull << (imm & 63));
+}
+static uint64_t h_bext(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return (a >> (b & 63)) & 1;
+}
+static uint64_t h_bexti(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b;
+	return (a >> (imm & 63)) & 1;
+}
+static uint64_t h_binv(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return a ^ (1ull << (b & 63));
+}
+static uint64_t h_binvi(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b;
+	return a ^ (1ull << (imm & 63));
+}
+static uint64_t h_bset(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)imm;
+	return a | (1ull << (b & 63));
+}
+static uint64_t h_bseti(uint64_t a, uint64_t b, int64_t imm)
+{
+	(void)b;
+	return a | (1ull << (imm & 63));
+}
+
+static helper_fn helper_for(enum cpu_op op)
+{
+	switch (op) {
+	case OP_MULH:
+		return h_mulh;
+	case OP_MULHU:
+		return h_mulhu;
+	case OP_MULHSU:
+		return h_mulhsu;
+	case OP_DIV:
+		return h_div;
+	case OP_DIVU:
+		return h_divu;
+	case OP_REM:
+		return h_rem;
+	case OP_REMU:
+		return h_remu;
+	case OP_DIVW:
+		return h_divw;
+	case OP_DIVUW:
+		return h_divuw;
+	case OP_REMW:
+		return h_remw;
+	case OP_REMUW:
+		return h_remuw;
+	case OP_SH1ADD:
+		return h_sh1add;
+	case OP_SH2ADD:
+		return h_sh2add;
+	case OP_SH3ADD:
+		return h_sh3add;
+	case OP_ADD_UW:
+		return h_add_uw;
+	case OP_SH1ADD_UW:
+		return h_sh1add_uw;
+	case OP_SH2ADD_UW:
+		return h_sh2add_uw;
+	case OP_SH3ADD_UW:
+		return h_sh3add_uw;
+	case OP_SLLI_UW:
+		return h_slli_uw;
+	case OP_ANDN:
+		return h_andn;
+	case OP_ORN:
+		return h_orn;
+	case OP_XNOR:
+		return h_xnor;
+	case OP_CLZ:
+		return h_clz;
+	case OP_CTZ:
+		return h_ctz;
+	case OP_CPOP:
+		return h_cpop;
+	case OP_CLZW:
+		return h_clzw;
+	case OP_CTZW:
+		return h_ctzw;
+	case OP_CPOPW:
+		return h_cpopw;
+	case OP_MAX:
+		return h_max;
+	case OP_MAXU:
+		return h_maxu;
+	case OP_MIN:
+		return h_min;
+	case OP_MINU:
+		return h_minu;
+	case OP_SEXT_B:
+		return h_sext_b;
+	case OP_SEXT_H:
+		return h_sext_h;
+	case OP_ZEXT_H:
+		return h_zext_h;
+	case OP_ROL:
+		return h_rol;
+	case OP_ROR:
+		return h_ror;
+	case OP_RORI:
+		return h_rori;
+	case OP_ROLW:
+		return h_rolw;
+	case OP_RORW:
+		return h_rorw;
+	case OP_RORIW:
+		return h_roriw;
+	case OP_ORC_B:
+		return h_orc_b;
+	case OP_REV8:
+		return h_rev8;
+	case OP_BCLR:
+		return h_bclr;
+	case OP_BCLRI:
+		return h_bclri;
+	case OP_BEXT:
+		return h_bext;
+	case OP_BEXTI:
+		return h_bexti;
+	case OP_BINV:
+		return h_binv;
+	case OP_BINVI:
+		return h_binvi;
+	case OP_BSET:
+		return h_bset;
+	case OP_BSETI:
+		return h_bseti;
+	default:
+		return NULL;
+	}
+}
+
+/* ---- Translation ------------------------------------------------------------ */
+
+/* A load or store whose TLB miss path is emitted after the block. */
+struct slow {
+	size_t jne_at; /* rel32 of the jne taken on a miss */
+	size_t resume; /* where the fast path continues */
+	const struct insn *in;
+	unsigned index; /* instructions before it in the block */
+};
+
+struct xlate {
+	struct emit e;
+	struct slow slow[BLOCK_MAX_INSNS + 1];
+	unsigned nslow;
+};
+
+struct memop {
+	unsigned size;
+	bool store;
+	unsigned fast_op; /* opcode reading/writing [rcx + rax] */
+	int fast_w;
+	unsigned ext_op; /* register-form extension after a slow load (0: none) */
+	int ext_w;
+};
+
+static bool memop_of(enum cpu_op op, struct memop *m)
+{
+	static const struct memop t[] = {
+	    [OP_LB] = {1, false, 0x0fbe, 1, 0x0fbe, 1},
+	    [OP_LH] = {2, false, 0x0fbf, 1, 0x0fbf, 1},
+	    [OP_LW] = {4, false, 0x63, 1, 0x63, 1},
+	    [OP_LD] = {8, false, 0x8b, 1, 0, 0},
+	    [OP_LBU] = {1, false, 0x0fb6, 0, 0x0fb6, 0},
+	    [OP_LHU] = {2, false, 0x0fb7, 0, 0x0fb7, 0},
+	    [OP_LWU] = {4, false, 0x8b, 0, 0x8b, 0},
+	    [OP_SB] = {1, true, 0x88, 0, 0x0fb6, 0},
+	    [OP_SH] = {2, true, 0x89, 0, 0x0fb7, 0},
+	    [OP_SW] = {4, true, 0x89, 0, 0x8b, 0},
+	    [OP_SD] = {8, true, 0x89, 1, 0x8b, 1},
+	};
+	if ((unsigned)op >= sizeof(t) / sizeof(t[0]) || !t[op].size)
+		return false;
+	*m = t[op];
+	return true;
+}
+
+/* Inline TLB lookup for va in rax; on a hit rcx = addend.  Records the miss branch. */
+static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, const struct memop *m)
+{
+	struct emit *e = &x->e;
+	load_x(e, RAX, in->rs1);
+	if (in->imm)
+		alu_imm(e, 1, 0, RAX, in->imm);
+	rm(e, 1, 0x8b, RSI, RBX, HOFF(dtlb));
+	rr(e, 0, 0x89, RAX, RDX);			/* mov edx, eax */
+	shift_imm(e, 0, 5, RDX, 12);			/* shr edx, 12 */
+	alu_imm(e, 0, 4, RDX, TLB_SIZE - 1);		/* and edx, TLB_SIZE-1 */
+	shift_imm(e, 0, 4, RDX, 4);			/* shl edx, 4 */
+	rr(e, 1, 0x01, RDX, RSI);			/* add rsi, rdx */
+	rm(e, 1, 0x8d, RCX, RAX, (int32_t)m->size - 1); /* lea rcx, [rax + size-1] */
+	alu_imm(e, 1, 4, RCX, -4096);			/* and rcx, ~0xfff */
+	int32_t set =
+	    m->store ? (int32_t)offsetof(struct tlb_set, w) : (int32_t)offsetof(struct tlb_set, r);
+	rm(e, 1, 0x3b, RCX, RSI, set + (int32_t)offsetof(struct tlb_entry, tag));
+	size_t jne = jcc_fwd(e, CC_NE);
+	rm(e, 1, 0x8b, RCX, RSI, set + (int32_t)offsetof(struct tlb_entry, addend));
+	if (m->store) {
+		load_x(e, RDX, in->rs2);
+		if (m->size == 2)
+			b1(e, 0x66);
+		rmi(e, m->fast_w, m->fast_op, RDX, RCX, RAX);
+	} else {
+		rmi(e, m->fast_w, m->fast_op, RAX, RCX, RAX);
+		store_x(e, in->rd, RAX);
+	}
+	struct slow *s = &x->slow[x->nslow++];
+	s->jne_at = jne;
+	s->resume = here(e);
+	s->in = in;
+	s->index = index;
+}
+
+/* h->pc = this instruction, retire the ones before it, take h->exc_cause. */
+static void emit_raise(struct emit *e, const struct insn *in, unsigned index)
+{
+	add_instret(e, index);
+	pc_plus(e, RAX, in->pc_off);
+	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
+	rr(e, 1, 0x89, RBX, RDI);
+	rm(e, 1, 0x8b, RSI, RBX, HOFF(exc_cause));
+	rm(e, 1, 0x8b, RDX, RBX, HOFF(exc_tval));
+	call(e, (const void *)trap_raise);
+	epilogue(e);
+}
+
+/* The TLB-miss path of one access: va is still in rax. */
+static void emit_slow(struct xlate *x, const struct slow *s)
+{
+	struct emit *e = &x->e;
+	struct memop m = {0};
+	memop_of((enum cpu_op)s->in->opc, &m);
+	patch_to(e, s->jne_at, here(e));
+	rr(e, 1, 0x89, RBX, RDI);
+	rr(e, 1, 0x89, RAX, RSI);
+	mov_imm(e, RDX, m.size);
+	if (m.store) {
+		rm(e, m.ext_w, m.ext_op, RCX, RBX, XOFF(s->in->rs2));
+		call(e, (const void *)mem_store);
+	} else {
+		rr(e, 1, 0x89, RSP, RCX);
+		call(e, (const void *)mem_load);
+	}
+	rr(e, 0, 0x85, RAX, RAX); /* test eax, eax */
+	size_t fail = jcc_fwd(e, CC_NE);
+	if (!m.store) {
+		rm(e, 1, 0x8b, RAX, RSP, 0);
+		if (m.ext_op)
+			rr(e, m.ext_w, m.ext_op, RAX, RAX);
+		store_x(e, s->in->rd, RAX);
+	}
+	jmp_back(e, s->resume);
+	patch_to(e, fail, here(e));
+	emit_raise(e, s->in, s->index);
+}
+
+/* Conditional branch: leave for pc + imm when 'taken' holds for rs1 vs rs2. */
+static void emit_branch(struct emit *e, const struct insn *in, unsigned index, unsigned taken)
+{
+	load_x(e, RAX, in->rs1);
+	load_x(e, RCX, in->rs2);
+	rr(e, 1, 0x39, RCX, RAX); /* cmp rax, rcx */
+	size_t skip = jcc_fwd(e, taken ^ 1);
+	pc_plus(e, RAX, (int64_t)in->pc_off + in->imm);
+	exit_rax(e, index + 1);
+	patch_to(e, skip, here(e));
+}
+
+/* rd = rs1 <op> rs2 with a two-operand x86 ALU opcode; w32 sign-extends a W result. */
+static void emit_alu_rr(struct emit *e, const struct insn *in, unsigned op, bool w32)
+{
+	load_x(e, RAX, in->rs1);
+	load_x(e, RCX, in->rs2);
+	rr(e, !w32, op, RCX, RAX);
+	if (w32)
+		movsxd(e, RAX);
+	store_x(e, in->rd, RAX);
+}
+
+static void emit_alu_imm(struct emit *e, const struct insn *in, int ext, bool w32)
+{
+	load_x(e, RAX, in->rs1);
+	alu_imm(e, !w32, ext, RAX, in->imm);
+	if (w32)
+		movsxd(e, RAX);
+	store_x(e, in->rd, RAX);
+}
+
+static void emit_shift_imm(struct emit *e, const struct insn *in, int ext, bool w32)
+{
+	load_x(e, RAX, in->rs1);
+	shift_imm(e, !w32, ext, RAX, (unsigned)in->imm & (w32 ? 31 : 63));
+	if (w32)
+		movsxd(e, RAX);
+	store_x(e, in->rd, RAX);
+}
+
+/* Shift by rs2: x86 masks the count by 63 (64-bit) or 31 (32-bit) as RISC-V does. */
+static void emit_shift_rr(struct emit *e, const struct insn *in, int ext, bool w32)
+{
+	load_x(e, RAX, in->rs1);
+	load_x(e, RCX, in->rs2);
+	rr(e, !w32, 0xd3, ext, RAX);
+	if (w32)
+		movsxd(e, RAX);
+	store_x(e, in->rd, RAX);
+}
+
+/* rd = (rs1 <cc> operand) ? 1 : 0, with operand rs2 or the immediate. */
+static void emit_set(struct emit *e, const struct insn *in, unsigned cc, bool imm)
+{
+	load_x(e, RAX, in->rs1);
+	rr(e, 0, 0x31, RDX, RDX); /* xor edx, edx */
+	if (imm) {
+		alu_imm(e, 1, 7, RAX, in->imm);
+	} else {
+		load_x(e, RCX, in->rs2);
+		rr(e, 1, 0x39, RCX, RAX);
+	}
+	rr(e, 0, 0x0f90 + cc, 0, RDX); /* setcc dl */
+	store_x(e, in->rd, RDX);
+}
+
+static void emit_helper(struct emit *e, const struct insn *in, helper_fn fn)
+{
+	load_x(e, RDI, in->rs1);
+	load_x(e, RSI, in->rs2);
+	mov_imm(e, RDX, in->imm);
+	call(e, (const void *)fn);
+	store_x(e, in->rd, RAX);
+}
+
+/* Emit one instruction; false if it is not one the JIT handles. */
+static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
+{
+	struct emit *e = &x->e;
+	const struct insn *in = &b->insn[i];
+	enum cpu_op op = (enum cpu_op)in->opc;
+	struct memop m;
+	if (memop_of(op, &m)) {
+		emit_mem(x, in, i, &m);
+		return true;
+	}
+	helper_fn fn = helper_for(op);
+	if (fn) {
+		emit_helper(e, in, fn);
+		return true;
+	}
+	switch (op) {
+	case OP_END:
+		pc_plus(e, RAX, b->size);
+		exit_rax(e, i);
+		return true;
+	case OP_LUI:
+	case OP_LI:
+		mov_imm(e, RAX, in->imm);
+		store_x(e, in->rd, RAX);
+		return true;
+	case OP_AUIPC:
+		pc_plus(e, RAX, (int64_t)in->pc_off + in->imm);
+		store_x(e, in->rd, RAX);
+		return true;
+	case OP_MV:
+		load_x(e, RAX, in->rs1);
+		store_x(e, in->rd, RAX);
+		return true;
+	case OP_JAL:
+		pc_plus(e, RCX, (int64_t)in->pc_off + in->len);
+		store_x(e, in->rd, RCX);
+		pc_plus(e, RAX, (int64_t)in->pc_off + in->imm);
+		exit_rax(e, i + 1);
+		return true;
+	case OP_JALR:
+		/* The target first: rd may be rs1. */
+		load_x(e, RAX, in->rs1);
+		alu_imm(e, 1, 0, RAX, in->imm);
+		alu_imm(e, 1, 4, RAX, -2);
+		pc_plus(e, RCX, (int64_t)in->pc_off + in->len);
+		store_x(e, in->rd, RCX);
+		exit_rax(e, i + 1);
+		return true;
+	case OP_BEQ:
+		emit_branch(e, in, i, CC_E);
+		return true;
+	case OP_BNE:
+		emit_branch(e, in, i, CC_NE);
+		return true;
+	case OP_BLT:
+		emit_branch(e, in, i, CC_L);
+		return true;
+	case OP_BGE:
+		emit_branch(e, in, i, CC_GE);
+		return true;
+	case OP_BLTU:
+		emit_branch(e, in, i, CC_B);
+		return true;
+	case OP_BGEU:
+		emit_branch(e, in, i, CC_AE);
+		return true;
+	case OP_ADDI:
+		emit_alu_imm(e, in, 0, false);
+		return true;
+	case OP_XORI:
+		emit_alu_imm(e, in, 6, false);
+		return true;
+	case OP_ORI:
+		emit_alu_imm(e, in, 1, false);
+		return true;
+	case OP_ANDI:
+		emit_alu_imm(e, in, 4, false);
+		return true;
+	case OP_ADDIW:
+		emit_alu_imm(e, in, 0, true);
+		return true;
+	case OP_SLTI:
+		emit_set(e, in, CC_L, true);
+		return true;
+	case OP_SLTIU:
+		emit_set(e, in, CC_B, true);
+		return true;
+	case OP_SLT:
+		emit_set(e, in, CC_L, false);
+		return true;
+	case OP_SLTU:
+		emit_set(e, in, CC_B, false);
+		return true;
+	case OP_SLLI:
+		emit_shift_imm(e, in, 4, false);
+		return true;
+	case OP_SRLI:
+		emit_shift_imm(e, in, 5, false);
+		return true;
+	case OP_SRAI:
+		emit_shift_imm(e, in, 7, false);
+		return true;
+	case OP_SLLIW:
+		emit_shift_imm(e, in, 4, true);
+		return true;
+	case OP_SRLIW:
+		emit_shift_imm(e, in, 5, true);
+		return true;
+	case OP_SRAIW:
+		emit_shift_imm(e, in, 7, true);
+		return true;
+	case OP_SLL:
+		emit_shift_rr(e, in, 4, false);
+		return true;
+	case OP_SRL:
+		emit_shift_rr(e, in, 5, false);
+		return true;
+	case OP_SRA:
+		emit_shift_rr(e, in, 7, false);
+		return true;
+	case OP_SLLW:
+		emit_shift_rr(e, in, 4, true);
+		return true;
+	case OP_SRLW:
+		emit_shift_rr(e, in, 5, true);
+		return true;
+	case OP_SRAW:
+		emit_shift_rr(e, in, 7, true);
+		return true;
+	case OP_ADD:
+		emit_alu_rr(e, in, 0x01, false);
+		return true;
+	case OP_SUB:
+		emit_alu_rr(e, in, 0x29, false);
+		return true;
+	case OP_XOR:
+		emit_alu_rr(e, in, 0x31, false);
+		return true;
+	case OP_OR:
+		emit_alu_rr(e, in, 0x09, false);
+		return true;
+	case OP_AND:
+		emit_alu_rr(e, in, 0x21, false);
+		return true;
+	case OP_ADDW:
+		emit_alu_rr(e, in, 0x01, true);
+		return true;
+	case OP_SUBW:
+		emit_alu_rr(e, in, 0x29, true);
+		return true;
+	case OP_MUL:
+	case OP_MULW: {
+		bool w32 = op == OP_MULW;
+		load_x(e, RAX, in->rs1);
+		load_x(e, RCX, in->rs2);
+		rr(e, !w32, 0x0faf, RAX, RCX); /* imul rax, rcx */
+		if (w32)
+			movsxd(e, RAX);
+		store_x(e, in->rd, RAX);
+		return true;
+	}
+	case OP_FENCE:
+		/* As the interpreter: only ordering a store before a later load needs mfence. */
+		if ((in->imm & 0x50) && (in->imm & 0x0a)) {
+			b1(e, 0x0f);
+			b1(e, 0xae);
+			b1(e, 0xf0);
+		}
+		return true;
+	case OP_FENCE_TSO:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int jit_init(struct hart *h)
+{
+	/* Executable and writable, but only this buffer; blocks are written once, then run. */
+	void *p = mmap(NULL, JIT_BUF_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	h->jit_buf = p;
+	h->jit_size = JIT_BUF_BYTES;
+	h->jit_used = 0;
+	return 0;
+}
+
+void jit_destroy(struct hart *h)
+{
+	if (h->jit_buf)
+		munmap(h->jit_buf, h->jit_size);
+	h->jit_buf = NULL;
+	h->jit_size = h->jit_used = 0;
+}
+
+int jit_translate(struct hart *h, struct block *b)
+{
+	if (!h->jit_buf || h->jit_size - h->jit_used < JIT_BLOCK_MAX)
+		return -ENOSPC;
+	struct xlate x;
+	x.e.start = x.e.p = h->jit_buf + h->jit_used;
+	x.e.end = h->jit_buf + h->jit_size;
+	x.e.overflow = false;
+	x.nslow = 0;
+	prologue(&x.e);
+	for (unsigned i = 0; i <= b->ninsn; i++) {
+		if (!emit_insn(&x, b, i)) {
+			b->jit_failed = true;
+			return -ENOTSUP;
+		}
+		if ((enum cpu_op)b->insn[i].opc == OP_END)
+			break;
+	}
+	for (unsigned i = 0; i < x.nslow; i++)
+		emit_slow(&x, &x.slow[i]);
+	if (x.e.overflow)
+		return -ENOSPC;
+	size_t used = (size_t)(x.e.p - x.e.start);
+	h->jit_used += (used + 15) & ~(size_t)15;
+	b->jit = (void (*)(struct hart *))(void *)x.e.start;
+	return 0;
+}

@@ -1,0 +1,534 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JIT against the interpreter: random guest programs of the
+ * instructions the JIT translates (ALU, M, Zba/Zbb/Zbs, loads and stores of
+ * every width to RAM, to MMIO and to nowhere, forward branches, JAL, JALR,
+ * some compressed forms) run from the same initial state on a hart with the
+ * JIT off and on a hart that translates every block at its first run.  All
+ * registers, pc, instret, the trap CSRs, the data RAM and the MMIO writes
+ * must agree.
+ *
+ * White-box: the test reads the hart (struct cpu starts with struct hart,
+ * see cpu.c) to set registers and mtvec and to compare state.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/cpu.h"
+#include "cpu/hart.h"
+#include "machine/bus.h"
+#include "machine/guest_mem.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#define RAM_BASE  0x80000000ull
+#define RAM_SIZE  (1u << 20)
+#define CODE	  RAM_BASE
+#define STOP	  (RAM_BASE + 0x4000) /* sw x0, 0x100(x0); j . */
+#define HANDLER	  (RAM_BASE + 0x4100) /* the same, as mtvec */
+#define DATA	  (RAM_BASE + 0x10000)
+#define DATA_SIZE 0x20000u
+#define MMIO_SIZE 0x1000u
+#define STOP_OFF  0x100u
+
+static uint64_t rng_state = 0x243f6a8885a308d3ull;
+
+static uint64_t rnd(void)
+{
+	/* xorshift64*: reproducible across hosts for a given seed */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static unsigned rn(unsigned n)
+{
+	return (unsigned)(rnd() % n);
+}
+
+/* ---- A device at guest address 0: reads give a function of the address, writes are logged. */
+
+struct dev {
+	struct cpu *cpu;
+	uint64_t log; /* hash of every write */
+	unsigned writes;
+};
+
+static int dev_read(void *opaque, uint64_t off, unsigned size, uint64_t *val)
+{
+	(void)opaque;
+	if (off >= 0xf00)
+		return -1; /* the top of the region refuses: access faults */
+	uint64_t v = (off + 1) * 0x9e3779b97f4a7c15ull ^ size;
+	*val = size == 8 ? v : v & ((1ull << (8 * size)) - 1);
+	return 0;
+}
+
+static int dev_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
+{
+	struct dev *d = opaque;
+	if (off >= 0xf00)
+		return -1;
+	d->log = (d->log ^ (off << 8 | size) ^ val) * 0x100000001b3ull;
+	d->writes++;
+	if (off == STOP_OFF)
+		cpu_request_stop(d->cpu);
+	return 0;
+}
+
+static const struct mmio_ops dev_ops = {.read = dev_read, .write = dev_write};
+
+/* ---- Instruction encodings ---------------------------------------------------- */
+
+static uint32_t r_type(unsigned op, unsigned f3, unsigned f7, unsigned rd, unsigned rs1,
+		       unsigned rs2)
+{
+	return f7 << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op;
+}
+
+static uint32_t i_type(unsigned op, unsigned f3, unsigned rd, unsigned rs1, int32_t imm)
+{
+	return ((uint32_t)imm & 0xfff) << 20 | rs1 << 15 | f3 << 12 | rd << 7 | op;
+}
+
+static uint32_t s_type(unsigned f3, unsigned rs1, unsigned rs2, int32_t imm)
+{
+	uint32_t u = (uint32_t)imm;
+	return (u >> 5 & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 | (u & 0x1f) << 7 | 0x23;
+}
+
+static uint32_t b_type(unsigned f3, unsigned rs1, unsigned rs2, int32_t off)
+{
+	uint32_t u = (uint32_t)off;
+	return (u >> 12 & 1) << 31 | (u >> 5 & 0x3f) << 25 | rs2 << 20 | rs1 << 15 | f3 << 12 |
+	       (u >> 1 & 0xf) << 8 | (u >> 11 & 1) << 7 | 0x63;
+}
+
+static uint32_t j_type(unsigned rd, int32_t off)
+{
+	uint32_t u = (uint32_t)off;
+	return (u >> 20 & 1) << 31 | (u >> 1 & 0x3ff) << 21 | (u >> 11 & 1) << 20 |
+	       (u >> 12 & 0xff) << 12 | rd << 7 | 0x6f;
+}
+
+/* Register-register operations: opcode, funct3, funct7. */
+static const uint16_t rr_ops[][3] = {
+    {0x33, 0, 0x00},
+    {0x33, 1, 0x00},
+    {0x33, 2, 0x00},
+    {0x33, 3, 0x00},
+    {0x33, 4, 0x00},
+    {0x33, 5, 0x00},
+    {0x33, 6, 0x00},
+    {0x33, 7, 0x00},
+    {0x33, 0, 0x20},
+    {0x33, 5, 0x20},
+    {0x33, 0, 0x01},
+    {0x33, 1, 0x01},
+    {0x33, 2, 0x01},
+    {0x33, 3, 0x01},
+    {0x33, 4, 0x01},
+    {0x33, 5, 0x01},
+    {0x33, 6, 0x01},
+    {0x33, 7, 0x01},
+    {0x3b, 0, 0x00},
+    {0x3b, 0, 0x20},
+    {0x3b, 1, 0x00},
+    {0x3b, 5, 0x00},
+    {0x3b, 5, 0x20},
+    {0x3b, 0, 0x01},
+    {0x3b, 4, 0x01},
+    {0x3b, 5, 0x01},
+    {0x3b, 6, 0x01},
+    {0x3b, 7, 0x01},
+    /* Zba, Zbb, Zbs */
+    {0x33, 2, 0x10},
+    {0x33, 4, 0x10},
+    {0x33, 6, 0x10},
+    {0x3b, 0, 0x04},
+    {0x3b, 2, 0x10},
+    {0x3b, 4, 0x10},
+    {0x3b, 6, 0x10},
+    {0x33, 7, 0x20},
+    {0x33, 6, 0x20},
+    {0x33, 4, 0x20},
+    {0x33, 6, 0x05},
+    {0x33, 7, 0x05},
+    {0x33, 4, 0x05},
+    {0x33, 5, 0x05},
+    {0x33, 1, 0x30},
+    {0x33, 5, 0x30},
+    {0x3b, 1, 0x30},
+    {0x3b, 5, 0x30},
+    {0x33, 1, 0x24},
+    {0x33, 5, 0x24},
+    {0x33, 1, 0x34},
+    {0x33, 1, 0x14},
+};
+
+/* Immediate operations: opcode, funct3, immediate kind. */
+enum imm_kind { IMM12, SH6, SH5, FIXED };
+static const struct {
+	uint8_t op, f3, kind;
+	uint16_t hi; /* high immediate bits (shift-type funct, or the whole imm for FIXED) */
+} imm_ops[] = {
+    {0x13, 0, IMM12, 0},     {0x13, 2, IMM12, 0},     {0x13, 3, IMM12, 0},
+    {0x13, 4, IMM12, 0},     {0x13, 6, IMM12, 0},     {0x13, 7, IMM12, 0},
+    {0x13, 1, SH6, 0},	     {0x13, 5, SH6, 0},	      {0x13, 5, SH6, 0x400},
+    {0x1b, 0, IMM12, 0},     {0x1b, 1, SH5, 0},	      {0x1b, 5, SH5, 0},
+    {0x1b, 5, SH5, 0x400},   {0x13, 1, FIXED, 0x600}, {0x13, 1, FIXED, 0x601},
+    {0x13, 1, FIXED, 0x602}, {0x13, 1, FIXED, 0x604}, {0x13, 1, FIXED, 0x605},
+    {0x1b, 1, FIXED, 0x600}, {0x1b, 1, FIXED, 0x601}, {0x1b, 1, FIXED, 0x602},
+    {0x13, 5, FIXED, 0x6b8}, {0x13, 5, FIXED, 0x287}, {0x13, 5, SH6, 0x600},
+    {0x1b, 5, SH5, 0x600},   {0x13, 1, SH6, 0x480},   {0x13, 1, SH6, 0x280},
+    {0x13, 1, SH6, 0x680},   {0x13, 5, SH6, 0x480},   {0x1b, 1, SH6, 0x080},
+};
+
+/* rd for a random instruction: never x31 (it holds the jalr target). */
+static unsigned rand_rd(void)
+{
+	return rn(31);
+}
+
+static unsigned rand_rs(void)
+{
+	return rn(32);
+}
+
+/* A base register for an access: mostly one that points into data RAM or MMIO. */
+static unsigned rand_base(void)
+{
+	unsigned k = rn(10);
+	return k < 7 ? 5 + k % 5 : k < 9 ? 10 : rand_rd(); /* not x31: it points at the stop code */
+}
+
+static int32_t rand_imm12(void)
+{
+	static const int32_t edge[] = {0, 1, -1, 2047, -2048, 31, 32, 63, 64};
+	if (rn(4) == 0)
+		return edge[rn(sizeof(edge) / sizeof(edge[0]))];
+	return (int32_t)rn(4096) - 2048;
+}
+
+enum kind { K_ALU, K_BRANCH, K_JAL, K_JALR, K_C, K_CJR };
+
+/* Generate a program at 'code': returns its byte size. */
+static unsigned gen_program(uint8_t *code)
+{
+	unsigned n = 1 + rn(48);
+	enum kind kinds[64];
+	unsigned addr[65], pos = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned r = rn(100);
+		kinds[i] = r < 72   ? K_ALU
+			   : r < 86 ? K_BRANCH
+			   : r < 89 ? K_JAL
+			   : r < 92 ? K_JALR
+			   : r < 99 ? K_C
+				    : K_CJR;
+		addr[i] = pos;
+		pos += kinds[i] >= K_C ? 2 : 4;
+	}
+	addr[n] = pos;
+	/* Falling off the end runs into a jump to the stop code. */
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t w;
+		unsigned len = 4;
+		switch (kinds[i]) {
+		case K_ALU: {
+			unsigned r = rn(100);
+			if (r < 35) {
+				const uint16_t *o = rr_ops[rn(sizeof(rr_ops) / sizeof(rr_ops[0]))];
+				w = r_type(o[0], o[1], o[2], rand_rd(), rand_rs(), rand_rs());
+			} else if (r < 62) {
+				unsigned k = rn(sizeof(imm_ops) / sizeof(imm_ops[0]));
+				int32_t imm =
+				    imm_ops[k].kind == IMM12 ? rand_imm12()
+				    : imm_ops[k].kind == SH6 ? (int32_t)(imm_ops[k].hi | rn(64))
+				    : imm_ops[k].kind == SH5 ? (int32_t)(imm_ops[k].hi | rn(32))
+							     : (int32_t)imm_ops[k].hi;
+				w = i_type(imm_ops[k].op, imm_ops[k].f3, rand_rd(), rand_rs(), imm);
+			} else if (r < 66) {
+				w = (uint32_t)rnd() & 0xfffff000u;
+				w |= rand_rd() << 7 | (rn(2) ? 0x37 : 0x17); /* lui / auipc */
+			} else if (r < 83) {
+				static const unsigned lf3[] = {0, 1, 2, 3, 4, 5, 6};
+				w = i_type(0x03, lf3[rn(7)], rand_rd(), rand_base(), rand_imm12());
+			} else {
+				w = s_type(rn(4), rand_base(), rand_rs(), rand_imm12());
+			}
+			break;
+		}
+		case K_BRANCH: {
+			static const unsigned bf3[] = {0, 1, 4, 5, 6, 7};
+			unsigned t = i + 1 + rn(n - i);
+			/* Equal operands sometimes, so both outcomes are common. */
+			unsigned a = rand_rs(), b = rn(3) ? rand_rs() : a;
+			w = b_type(bf3[rn(6)], a, b, (int32_t)(addr[t] - addr[i]));
+			break;
+		}
+		case K_JAL:
+			w = j_type(rand_rd(), (int32_t)(STOP - CODE - addr[i]));
+			break;
+		case K_JALR:
+			w = i_type(0x67, 0, rand_rd(), 31, rn(2) ? 0 : (int32_t)rn(2));
+			break;
+		case K_C: {
+			unsigned rd = 1 + rn(30), rs = 1 + rn(30), k = rn(4);
+			int32_t imm = (int32_t)rn(64) - 32;
+			uint32_t i6 = (uint32_t)imm & 0x3f;
+			if (k == 0) /* c.addi */
+				w = (i6 >> 5) << 12 | rd << 7 | (i6 & 0x1f) << 2 | 0x1;
+			else if (k == 1) /* c.li */
+				w = 2u << 13 | (i6 >> 5) << 12 | rd << 7 | (i6 & 0x1f) << 2 | 0x1;
+			else if (k == 2) /* c.mv */
+				w = 4u << 13 | rd << 7 | rs << 2 | 0x2;
+			else /* c.add */
+				w = 4u << 13 | 1u << 12 | rd << 7 | rs << 2 | 0x2;
+			len = 2;
+			break;
+		}
+		case K_CJR:
+			/* c.jalr x31 or c.jr x31 */
+			w = 4u << 13 | (uint32_t)rn(2) << 12 | 31u << 7 | 0x2;
+			len = 2;
+			break;
+		}
+		memcpy(code + addr[i], &w, len);
+	}
+	/* After the last instruction: j STOP */
+	uint32_t j = j_type(0, (int32_t)(STOP - CODE - addr[n]));
+	memcpy(code + addr[n], &j, 4);
+	return addr[n] + 4;
+}
+
+static uint64_t rand_value(void)
+{
+	static const uint64_t edge[] = {0,
+					1,
+					~0ull,
+					0x8000000000000000ull,
+					0x7fffffffffffffffull,
+					0x80000000ull,
+					0x7fffffffull,
+					0xffffffff80000000ull,
+					0xffffffffull,
+					63,
+					64,
+					32,
+					31};
+	switch (rn(4)) {
+	case 0:
+		return edge[rn(sizeof(edge) / sizeof(edge[0]))];
+	case 1:
+		return rn(4096) - 2048;
+	default:
+		return rnd();
+	}
+}
+
+/* A program that never reaches the stop code is a failure, not a hang of the test. */
+static _Atomic(struct cpu *) running;
+static atomic_uint run_seq;
+static atomic_bool hung;
+
+static void *watchdog(void *arg)
+{
+	(void)arg;
+	unsigned last = ~0u, ticks = 0;
+	for (;;) {
+		usleep(100000);
+		unsigned seq = atomic_load(&run_seq);
+		struct cpu *c = atomic_load(&running);
+		if (seq != last || !c) {
+			last = seq;
+			ticks = 0;
+		} else if (++ticks == 50) {
+			atomic_store(&hung, true);
+			cpu_request_stop(c);
+		}
+	}
+	return NULL;
+}
+
+struct state {
+	uint64_t x[32], pc, instret, mcause, mepc, mtval, devlog;
+	unsigned writes;
+};
+
+static struct hart *hart_of(struct cpu *c)
+{
+	return (struct hart *)(void *)c; /* struct cpu { struct hart h; } in cpu.c */
+}
+
+static void run_one(struct cpu *c, struct dev *d, struct guest_mem *mem, const uint8_t *image,
+		    const uint64_t *regs, struct state *out, uint8_t *data_out)
+{
+	struct hart *h = hart_of(c);
+	memcpy(mem->host, image, RAM_SIZE);
+	cpu_reset(c, CODE, 0, 0, 0);
+	memcpy(h->x, regs, 32 * sizeof(uint64_t));
+	h->x[0] = 0;
+	h->instret = 0;
+	h->mcause = h->mepc = h->mtval = 0;
+	h->mtvec = HANDLER;
+	d->cpu = c;
+	d->log = 0;
+	d->writes = 0;
+	atomic_store(&running, c);
+	atomic_fetch_add(&run_seq, 1);
+	cpu_run(c);
+	atomic_store(&running, NULL);
+	if (atomic_exchange(&hung, false))
+		fprintf(stderr,
+			"%s run never reached the stop code: pc %#" PRIx64 " mcause %#" PRIx64
+			" mepc %#" PRIx64 " mtval %#" PRIx64 " writes %u\n",
+			h->jit_enabled ? "JIT" : "interpreter", h->pc, h->mcause, h->mepc, h->mtval,
+			d->writes);
+	memcpy(out->x, h->x, sizeof(out->x));
+	out->pc = h->pc;
+	out->instret = h->instret;
+	out->mcause = h->mcause;
+	out->mepc = h->mepc;
+	out->mtval = h->mtval;
+	out->devlog = d->log;
+	out->writes = d->writes;
+	memcpy(data_out, mem->host + (DATA - RAM_BASE), DATA_SIZE);
+}
+
+static int compare(unsigned trial, const struct state *a, const struct state *b, const uint8_t *da,
+		   const uint8_t *db)
+{
+	int bad = 0;
+	for (unsigned i = 0; i < 32; i++)
+		if (a->x[i] != b->x[i]) {
+			fprintf(stderr, "trial %u: x%u interp %#" PRIx64 " jit %#" PRIx64 "\n",
+				trial, i, a->x[i], b->x[i]);
+			bad = 1;
+		}
+#define CMP(f)                                                                                     \
+	if (a->f != b->f) {                                                                        \
+		fprintf(stderr, "trial %u: %s interp %#" PRIx64 " jit %#" PRIx64 "\n", trial, #f,  \
+			(uint64_t)a->f, (uint64_t)b->f);                                           \
+		bad = 1;                                                                           \
+	}
+	CMP(pc)
+	CMP(instret)
+	CMP(mcause)
+	CMP(mepc)
+	CMP(mtval)
+	CMP(devlog)
+	CMP(writes)
+#undef CMP
+	if (memcmp(da, db, DATA_SIZE)) {
+		fprintf(stderr, "trial %u: data RAM differs\n", trial);
+		bad = 1;
+	}
+	return bad;
+}
+
+static struct cpu *make_cpu(const char *jit, struct guest_mem *mem, struct bus *bus,
+			    struct timebase *tb)
+{
+	setenv("VESSEL_JIT", jit, 1);
+	setenv("VESSEL_JIT_THRESHOLD", "0", 1);
+	struct verr err;
+	struct cpu_config cfg = {.hartid = 0, .mem = mem, .bus = bus, .tb = tb};
+	struct cpu *c = cpu_create(&cfg, &err);
+	if (!c) {
+		fprintf(stderr, "cpu_create failed\n");
+		exit(1);
+	}
+	return c;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned trials = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 20000;
+	if (argc > 2)
+		rng_state = strtoull(argv[2], NULL, 0) | 1;
+
+	struct guest_mem mem;
+	if (guest_mem_init(&mem, RAM_BASE, RAM_SIZE)) {
+		fprintf(stderr, "guest_mem_init failed\n");
+		return 1;
+	}
+	struct bus bus = {0};
+	struct dev dev = {0};
+	if (bus_add(&bus, 0, MMIO_SIZE, &dev_ops, &dev, "test")) {
+		fprintf(stderr, "bus_add failed\n");
+		return 1;
+	}
+	struct timebase tb;
+	timebase_init(&tb, 0);
+	pthread_t wd;
+	pthread_create(&wd, NULL, watchdog, NULL);
+	pthread_detach(wd);
+
+	struct cpu *ci = make_cpu("0", &mem, &bus, &tb);
+	struct cpu *cj = make_cpu("1", &mem, &bus, &tb);
+	if (hart_of(ci)->jit_enabled || !hart_of(cj)->jit_enabled) {
+		fprintf(stderr, "VESSEL_JIT does not switch the JIT\n");
+		return 1;
+	}
+
+	uint8_t *image = calloc(1, RAM_SIZE);
+	uint8_t *da = malloc(DATA_SIZE), *db = malloc(DATA_SIZE);
+	if (!image || !da || !db)
+		return 1;
+	static const uint32_t stop_code[] = {
+	    0x10002023, /* sw x0, 0x100(x0) */
+	    0x0000006f, /* j . */
+	};
+	memcpy(image + (STOP - RAM_BASE), stop_code, sizeof(stop_code));
+	memcpy(image + (HANDLER - RAM_BASE), stop_code, sizeof(stop_code));
+
+	unsigned failures = 0, translated = 0, faults = 0;
+	uint64_t insns = 0;
+	for (unsigned t = 0; t < trials && failures < 5; t++) {
+		memset(image, 0, 0x4000);
+		gen_program(image);
+		for (unsigned i = 0; i < DATA_SIZE; i += 8) {
+			uint64_t v = rnd();
+			memcpy(image + (DATA - RAM_BASE) + i, &v, 8);
+		}
+		uint64_t regs[32];
+		for (unsigned i = 0; i < 32; i++)
+			regs[i] = rand_value();
+		for (unsigned i = 5; i < 10; i++) /* bases into data RAM, some near a page end */
+			regs[i] = DATA + 0x1000 + rn(DATA_SIZE - 0x2000) - (rn(2) ? 0 : rn(8));
+		regs[10] = rn(MMIO_SIZE); /* MMIO */
+		/* jalr x31 adds 0 or 1: it reaches the stop code or faults, never loops. */
+		static const uint64_t targets[] = {STOP, STOP, 0x1000, RAM_BASE + RAM_SIZE + 64};
+		regs[31] = targets[rn(4)];
+
+		struct state si, sj;
+		run_one(ci, &dev, &mem, image, regs, &si, da);
+		run_one(cj, &dev, &mem, image, regs, &sj, db);
+		translated += hart_of(cj)->jit_used > 0;
+		faults += si.mcause != 0;
+		insns += si.instret;
+		if (compare(t, &si, &sj, da, db))
+			failures++;
+	}
+	printf("%u trials, %" PRIu64 " instructions, %u with translated code, %u ended in a trap, "
+	       "%u mismatches\n",
+	       trials, insns, translated, faults, failures);
+	if (translated < trials) {
+		fprintf(stderr, "some trials ran no translated code\n");
+		failures++;
+	}
+	cpu_destroy(ci);
+	cpu_destroy(cj);
+	guest_mem_destroy(&mem);
+	free(image);
+	free(da);
+	free(db);
+	return failures ? 1 : 0;
+}
