@@ -33,7 +33,16 @@
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are indexed by shifting 4");
 
-enum reg { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12 };
+enum reg { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+
+/*
+ * Host registers that hold the guest registers a block uses most, from its
+ * entry to each exit.  The first four survive calls; the last four are
+ * caller-saved and are written back and reloaded around calls.
+ */
+static const int8_t cache_regs[] = {RBP, R13, R14, R15, R8, R9, R10, R11};
+#define NCACHE	((unsigned)sizeof(cache_regs))
+#define NCALLEE 4u
 
 /* x86 condition codes. */
 enum cc { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_L = 0xc, CC_GE = 0xd };
@@ -44,6 +53,8 @@ enum cc { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_L = 0xc, CC_GE = 0xd };
 struct emit {
 	uint8_t *start, *p, *end;
 	bool overflow;
+	int8_t host[33];  /* host register caching guest register i, or -1 */
+	uint64_t written; /* guest registers the block writes (bit i) */
 };
 
 static void b1(struct emit *e, unsigned v)
@@ -112,12 +123,50 @@ static void rmi(struct emit *e, int w, unsigned op, int reg, int base, int index
 
 static void load_x(struct emit *e, int reg, unsigned i)
 {
-	rm(e, 1, 0x8b, reg, RBX, XOFF(i));
+	if (i == 0) {
+		rr(e, 1, 0xc7, 0, reg); /* mov reg, 0: unlike xor, keeps the flags */
+		b4(e, 0);
+	} else if (e->host[i] >= 0) {
+		rr(e, 1, 0x89, e->host[i], reg);
+	} else {
+		rm(e, 1, 0x8b, reg, RBX, XOFF(i));
+	}
 }
 
 static void store_x(struct emit *e, unsigned i, int reg)
 {
-	rm(e, 1, 0x89, reg, RBX, XOFF(i));
+	if (i == 32)
+		return; /* x0: the result is discarded */
+	if (e->host[i] >= 0)
+		rr(e, 1, 0x89, reg, e->host[i]);
+	else
+		rm(e, 1, 0x89, reg, RBX, XOFF(i));
+}
+
+/* Write cached guest registers the block changes back to h->x; from 'first' in cache_regs. */
+static void cache_writeback(struct emit *e, unsigned first)
+{
+	for (unsigned i = 1; i < 32; i++) {
+		int r = e->host[i];
+		if (r < 0 || !(e->written >> i & 1))
+			continue;
+		for (unsigned k = first; k < NCACHE; k++)
+			if (cache_regs[k] == r)
+				rm(e, 1, 0x89, r, RBX, XOFF(i));
+	}
+}
+
+/* Reload cached guest registers held in host registers from 'first' on. */
+static void cache_reload(struct emit *e, unsigned first)
+{
+	for (unsigned i = 1; i < 32; i++) {
+		int r = e->host[i];
+		if (r < 0)
+			continue;
+		for (unsigned k = first; k < NCACHE; k++)
+			if (cache_regs[k] == r)
+				rm(e, 1, 0x8b, r, RBX, XOFF(i));
+	}
 }
 
 /* ALU op with a sign-extended 32-bit immediate: 81 /n. */
@@ -167,17 +216,33 @@ static void call(struct emit *e, const void *fn)
 	rr(e, 0, 0xff, 2, RAX);
 }
 
+/* Call fn keeping the cached guest registers: caller-saved ones go through h->x. */
+static void call_saving(struct emit *e, const void *fn)
+{
+	cache_writeback(e, NCALLEE);
+	call(e, fn);
+	cache_reload(e, NCALLEE); /* movs only: rax and the flags are kept */
+}
+
 static void prologue(struct emit *e)
 {
 	b1(e, 0x53); /* push rbx */
 	b1(e, 0x41); /* push r12 */
 	b1(e, 0x54);
+	b1(e, 0x55); /* push rbp */
+	b1(e, 0x41); /* push r13 */
+	b1(e, 0x55);
+	b1(e, 0x41); /* push r14 */
+	b1(e, 0x56);
+	b1(e, 0x41); /* push r15 */
+	b1(e, 0x57);
 	b1(e, 0x48); /* sub rsp, 8: stack 16-aligned at calls, one slot at [rsp] */
 	b1(e, 0x83);
 	b1(e, 0xec);
 	b1(e, 0x08);
 	rr(e, 1, 0x89, RDI, RBX);
 	rm(e, 1, 0x8b, R12, RBX, HOFF(pc));
+	cache_reload(e, 0);
 }
 
 static void epilogue(struct emit *e)
@@ -186,6 +251,13 @@ static void epilogue(struct emit *e)
 	b1(e, 0x83);
 	b1(e, 0xc4);
 	b1(e, 0x08);
+	b1(e, 0x41); /* pop r15 */
+	b1(e, 0x5f);
+	b1(e, 0x41); /* pop r14 */
+	b1(e, 0x5e);
+	b1(e, 0x41); /* pop r13 */
+	b1(e, 0x5d);
+	b1(e, 0x5d); /* pop rbp */
 	b1(e, 0x41); /* pop r12 */
 	b1(e, 0x5c);
 	b1(e, 0x5b); /* pop rbx */
@@ -203,6 +275,7 @@ static void add_instret(struct emit *e, unsigned n)
 /* Leave the block: h->pc = rax, 'retired' instructions retired. */
 static void exit_rax(struct emit *e, unsigned retired)
 {
+	cache_writeback(e, 0);
 	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
 	add_instret(e, retired);
 	epilogue(e);
@@ -721,6 +794,7 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 /* h->pc = this instruction, retire the ones before it, take h->exc_cause. */
 static void emit_raise(struct emit *e, const struct insn *in, unsigned index)
 {
+	cache_writeback(e, 0);
 	add_instret(e, index);
 	pc_plus(e, RAX, in->pc_off);
 	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
@@ -742,11 +816,12 @@ static void emit_slow(struct xlate *x, const struct slow *s)
 	rr(e, 1, 0x89, RAX, RSI);
 	mov_imm(e, RDX, m.size);
 	if (m.store) {
-		rm(e, m.ext_w, m.ext_op, RCX, RBX, XOFF(s->in->rs2));
-		call(e, (const void *)mem_store);
+		load_x(e, RCX, s->in->rs2);
+		rr(e, m.ext_w, m.ext_op, RCX, RCX); /* the value truncated to the access size */
+		call_saving(e, (const void *)mem_store);
 	} else {
 		rr(e, 1, 0x89, RSP, RCX);
-		call(e, (const void *)mem_load);
+		call_saving(e, (const void *)mem_load);
 	}
 	rr(e, 0, 0x85, RAX, RAX); /* test eax, eax */
 	size_t fail = jcc_fwd(e, CC_NE);
@@ -833,7 +908,7 @@ static void emit_helper(struct emit *e, const struct insn *in, helper_fn fn)
 	load_x(e, RDI, in->rs1);
 	load_x(e, RSI, in->rs2);
 	mov_imm(e, RDX, in->imm);
-	call(e, (const void *)fn);
+	call_saving(e, (const void *)fn);
 	store_x(e, in->rd, RAX);
 }
 
@@ -1035,6 +1110,31 @@ void jit_destroy(struct hart *h)
 	h->jit_size = h->jit_used = 0;
 }
 
+/* Give the most used guest registers of b host registers. */
+static void cache_assign(struct emit *e, const struct block *b)
+{
+	unsigned uses[33] = {0};
+	e->written = 0;
+	for (unsigned i = 0; i < b->ninsn; i++) {
+		const struct insn *in = &b->insn[i];
+		uses[in->rd]++;
+		uses[in->rs1]++;
+		uses[in->rs2]++;
+		e->written |= 1ull << in->rd;
+	}
+	uses[0] = 0; /* x0 reads as 0 and x32 is the sink: neither is cached */
+	memset(e->host, -1, sizeof(e->host));
+	for (unsigned k = 0; k < NCACHE; k++) {
+		unsigned best = 0;
+		for (unsigned i = 1; i < 32; i++)
+			if (e->host[i] < 0 && uses[i] > uses[best])
+				best = i;
+		if (uses[best] < 2)
+			break;
+		e->host[best] = cache_regs[k];
+	}
+}
+
 int jit_translate(struct hart *h, struct block *b)
 {
 	if (!h->jit_buf || h->jit_size - h->jit_used < JIT_BLOCK_MAX)
@@ -1044,6 +1144,7 @@ int jit_translate(struct hart *h, struct block *b)
 	x.e.end = h->jit_buf + h->jit_size;
 	x.e.overflow = false;
 	x.nslow = 0;
+	cache_assign(&x.e, b);
 	prologue(&x.e);
 	for (unsigned i = 0; i <= b->ninsn; i++) {
 		if (!emit_insn(&x, b, i)) {
