@@ -93,6 +93,7 @@ void block_cache_flush(struct hart *h)
 	memset(h->block_hash, 0, sizeof(h->block_hash));
 	h->code_used = 0;
 	h->jit_used = 0; /* translated code goes with the blocks it came from */
+	h->jit_link = NULL;
 	hart_bump_epoch(h);
 }
 

@@ -195,6 +195,7 @@ struct hart {
 	size_t jit_size, jit_used;
 	bool jit_enabled;
 	uint32_t jit_threshold; /* interpreted runs of a block before it is translated */
+	uint64_t *jit_link;	/* link slot of the exit just taken, for the dispatcher to fill */
 };
 
 /*

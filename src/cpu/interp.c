@@ -95,6 +95,7 @@ void interp_run(struct hart *h)
 #define RS2 x[ip->rs2]
 #define IMM ((int64_t)ip->imm)
 
+	h->jit_link = NULL;
 dispatch:
 	if (unlikely(h->instret >= h->next_timer_check)) {
 		hart_check_timers(h);
@@ -128,23 +129,24 @@ dispatch:
 				goto dispatch;
 			}
 		}
-		if (blk->jit) {
-			blk->jit(h);
-			goto dispatch;
-		}
-		if (unlikely(h->jit_enabled && !blk->jit_failed && blk != h->scratch_block &&
-			     blk->execs++ >= h->jit_threshold)) {
-			int r = jit_translate(h, blk);
-			if (r == 0) {
-				blk->jit(h);
-				goto dispatch;
-			}
-			if (r == -ENOSPC) {
-				/* Code buffer full: start both caches afresh, blk went with them.
-				 */
+		if (unlikely(!blk->jit && h->jit_enabled && !blk->jit_failed &&
+			     blk != h->scratch_block && blk->execs++ >= h->jit_threshold)) {
+			if (jit_translate(h, blk) == -ENOSPC) {
+				/* Code buffer full: both caches start afresh (blk too). */
 				block_cache_flush(h);
 				goto dispatch;
 			}
+		}
+		if (h->jit_link) {
+			/* The exit just taken may chain to this block from now on
+			 * (if no interrupt sent us elsewhere). */
+			if (blk->jit && blk->paddr == h->jit_link[1])
+				h->jit_link[0] = (uint64_t)(uintptr_t)blk;
+			h->jit_link = NULL;
+		}
+		if (blk->jit) {
+			blk->jit(h);
+			goto dispatch;
 		}
 		bpc = pc;
 		dtlb = h->dtlb;

@@ -29,7 +29,9 @@
 /* Host code buffer per hart; untouched pages cost nothing. */
 #define JIT_BUF_BYTES (32u << 20)
 /* Room a block may need at most: 65 instructions of at most ~200 bytes each. */
-#define JIT_BLOCK_MAX (24u << 10)
+#define JIT_BLOCK_MAX (32u << 10)
+/* Bytes of the prologue before the cached registers are loaded. */
+#define JIT_PROLOGUE_LEN 24
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are indexed by shifting 4");
 
@@ -55,6 +57,7 @@ struct emit {
 	bool overflow;
 	int8_t host[33];  /* host register caching guest register i, or -1 */
 	uint64_t written; /* guest registers the block writes (bit i) */
+	uint64_t paddr;	  /* guest-physical address of the block */
 };
 
 static void b1(struct emit *e, unsigned v)
@@ -242,7 +245,6 @@ static void prologue(struct emit *e)
 	b1(e, 0x08);
 	rr(e, 1, 0x89, RDI, RBX);
 	rm(e, 1, 0x8b, R12, RBX, HOFF(pc));
-	cache_reload(e, 0);
 }
 
 static void epilogue(struct emit *e)
@@ -279,6 +281,76 @@ static void exit_rax(struct emit *e, unsigned retired)
 	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
 	add_instret(e, retired);
 	epilogue(e);
+}
+
+/* Emit a rip-relative op reg, [rip + rel32]; returns the offset of its rel32. */
+static size_t rip_rel(struct emit *e, unsigned op, int reg)
+{
+	rex(e, 1, reg, 0, 0);
+	opc(e, op);
+	b1(e, 0x05 | (unsigned)(reg & 7) << 3);
+	size_t at = (size_t)(e->p - e->start);
+	b4(e, 0);
+	return at;
+}
+
+static size_t jcc_fwd(struct emit *e, unsigned cc);
+static void patch_to(struct emit *e, size_t at, size_t target);
+static size_t here(const struct emit *e);
+
+/*
+ * Leave for the guest-physical address 'target' (in the block's page), at
+ * virtual pc rax, once h->pc and instret are up to date.  When no interrupt,
+ * request or timer check is due, go straight on to the target block's host
+ * code through a link slot that the dispatcher fills (h->jit_link) the first
+ * time this exit is taken; the target is rechecked against fence.i (gen).
+ * Same page, so the same physical page whatever the virtual mapping.
+ * Slot: [0] the target struct block, [1] its guest-physical address.
+ */
+static void exit_chained(struct emit *e, uint64_t target)
+{
+	rm(e, 1, 0x8b, RCX, RBX, HOFF(pending)); /* x86 loads are atomic: a relaxed load */
+	rm(e, 1, 0x23, RCX, RBX, HOFF(take_mask));
+	size_t busy = jcc_fwd(e, CC_NE);
+	rm(e, 1, 0x8b, RCX, RBX, HOFF(instret));
+	rm(e, 1, 0x3b, RCX, RBX, HOFF(next_timer_check));
+	size_t timer = jcc_fwd(e, CC_AE);
+	size_t slot_ref1 = rip_rel(e, 0x8b, RCX); /* mov rcx, [slot] */
+	rr(e, 1, 0x85, RCX, RCX);
+	size_t unlinked = jcc_fwd(e, CC_E);
+	rm(e, 1, 0x8b, RDX, RCX, (int32_t)offsetof(struct block, gen));
+	rm(e, 1, 0x3b, RDX, RBX, HOFF(code_gen));
+	size_t stale = jcc_fwd(e, CC_NE);
+	rm(e, 1, 0x8b, RCX, RCX, (int32_t)offsetof(struct block, jit));
+	rr(e, 1, 0x89, RAX, R12); /* the target block's pc */
+	alu_imm(e, 1, 0, RCX, JIT_PROLOGUE_LEN);
+	rr(e, 0, 0xff, 4, RCX); /* jmp rcx: into its body, same frame */
+	patch_to(e, unlinked, here(e));
+	patch_to(e, stale, here(e));
+	size_t slot_ref2 = rip_rel(e, 0x8d, RCX); /* lea rcx, [slot] */
+	rm(e, 1, 0x89, RCX, RBX, HOFF(jit_link));
+	patch_to(e, busy, here(e));
+	patch_to(e, timer, here(e));
+	epilogue(e);
+	size_t slot = here(e);
+	b8(e, 0);
+	b8(e, target);
+	patch_to(e, slot_ref1, slot);
+	patch_to(e, slot_ref2, slot);
+}
+
+/* Leave for block pc + delta after 'retired' instructions. */
+static void exit_static(struct emit *e, int64_t delta, unsigned retired)
+{
+	pc_plus(e, RAX, delta);
+	cache_writeback(e, 0);
+	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
+	add_instret(e, retired);
+	int64_t off = (int64_t)(e->paddr & 0xfff) + delta;
+	if (off >= 0 && off < 4096)
+		exit_chained(e, (e->paddr & ~0xfffull) + (uint64_t)off);
+	else
+		epilogue(e);
 }
 
 /* Forward jcc rel32; returns the offset of its rel32 field for patch(). */
@@ -843,8 +915,7 @@ static void emit_branch(struct emit *e, const struct insn *in, unsigned index, u
 	load_x(e, RCX, in->rs2);
 	rr(e, 1, 0x39, RCX, RAX); /* cmp rax, rcx */
 	size_t skip = jcc_fwd(e, taken ^ 1);
-	pc_plus(e, RAX, (int64_t)in->pc_off + in->imm);
-	exit_rax(e, index + 1);
+	exit_static(e, (int64_t)in->pc_off + in->imm, index + 1);
 	patch_to(e, skip, here(e));
 }
 
@@ -930,8 +1001,7 @@ static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 	}
 	switch (op) {
 	case OP_END:
-		pc_plus(e, RAX, b->size);
-		exit_rax(e, i);
+		exit_static(e, b->size, i);
 		return true;
 	case OP_LUI:
 	case OP_LI:
@@ -949,8 +1019,7 @@ static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 	case OP_JAL:
 		pc_plus(e, RCX, (int64_t)in->pc_off + in->len);
 		store_x(e, in->rd, RCX);
-		pc_plus(e, RAX, (int64_t)in->pc_off + in->imm);
-		exit_rax(e, i + 1);
+		exit_static(e, (int64_t)in->pc_off + in->imm, i + 1);
 		return true;
 	case OP_JALR:
 		/* The target first: rd may be rs1. */
@@ -1145,7 +1214,14 @@ int jit_translate(struct hart *h, struct block *b)
 	x.e.overflow = false;
 	x.nslow = 0;
 	cache_assign(&x.e, b);
+	x.e.paddr = b->paddr;
 	prologue(&x.e);
+	if (here(&x.e) != JIT_PROLOGUE_LEN) { /* cannot happen: a fixed encoding */
+		b->jit_failed = true;
+		return -ENOTSUP;
+	}
+	/* Chained exits of other blocks enter here, past the frame setup. */
+	cache_reload(&x.e, 0);
 	for (unsigned i = 0; i <= b->ninsn; i++) {
 		if (!emit_insn(&x, b, i)) {
 			b->jit_failed = true;

@@ -3,7 +3,8 @@
  * The JIT against the interpreter: random guest programs of the
  * instructions the JIT translates (ALU, M, Zba/Zbb/Zbs, loads and stores of
  * every width to RAM, to MMIO and to nowhere, forward branches, JAL, JALR,
- * some compressed forms) run from the same initial state on a hart with the
+ * some compressed forms; the whole program repeated a few times, so that
+ * translated blocks chain to each other) run from the same initial state on a hart with the
  * JIT off and on a hart that translates every block at its first run.  All
  * registers, pc, instret, the trap CSRs, the data RAM and the MMIO writes
  * must agree.
@@ -190,10 +191,10 @@ static const struct {
     {0x13, 1, SH6, 0x680},   {0x13, 5, SH6, 0x480},   {0x1b, 1, SH6, 0x080},
 };
 
-/* rd for a random instruction: never x31 (it holds the jalr target). */
+/* rd for a random instruction: never x30 (loop count) or x31 (the jalr target). */
 static unsigned rand_rd(void)
 {
-	return rn(31);
+	return rn(30);
 }
 
 static unsigned rand_rs(void)
@@ -280,7 +281,7 @@ static unsigned gen_program(uint8_t *code)
 			w = i_type(0x67, 0, rand_rd(), 31, rn(2) ? 0 : (int32_t)rn(2));
 			break;
 		case K_C: {
-			unsigned rd = 1 + rn(30), rs = 1 + rn(30), k = rn(4);
+			unsigned rd = 1 + rn(29), rs = 1 + rn(30), k = rn(4);
 			int32_t imm = (int32_t)rn(64) - 32;
 			uint32_t i6 = (uint32_t)imm & 0x3f;
 			if (k == 0) /* c.addi */
@@ -302,10 +303,15 @@ static unsigned gen_program(uint8_t *code)
 		}
 		memcpy(code + addr[i], &w, len);
 	}
-	/* After the last instruction: j STOP */
-	uint32_t j = j_type(0, (int32_t)(STOP - CODE - addr[n]));
-	memcpy(code + addr[n], &j, 4);
-	return addr[n] + 4;
+	/* After the last instruction: run it all again x30 times, so exits are
+	 * taken repeatedly and chained blocks run; then j STOP. */
+	uint32_t tail[3] = {
+	    i_type(0x13, 0, 30, 30, -1),		     /* addi x30, x30, -1 */
+	    b_type(1, 30, 0, -(int32_t)addr[n] - 4),	     /* bne x30, x0, CODE */
+	    j_type(0, (int32_t)(STOP - CODE - addr[n] - 8)), /* j STOP */
+	};
+	memcpy(code + addr[n], tail, sizeof(tail));
+	return addr[n] + 12;
 }
 
 static uint64_t rand_value(void)
@@ -448,6 +454,55 @@ static struct cpu *make_cpu(const char *jit, struct guest_mem *mem, struct bus *
 	return c;
 }
 
+/*
+ * A chained exit into code that is rewritten (store, fence.i) between runs
+ * must reach the new code: the link is rechecked against the fence.i
+ * generation.  T adds 1, then is rewritten to add 100, 101, 102: the third
+ * rewrite meets an exit already linked to the second version.
+ */
+static int test_fence_i_chain(struct cpu *ci, struct cpu *cj, struct dev *d, struct guest_mem *mem,
+			      uint8_t *image)
+{
+	const unsigned T = 0x40, BACK = 0x08, LOOP = 0x04;
+	const uint32_t prog[] = {
+	    i_type(0x13, 0, 10, 0, 0),		      /* 0x00: li x10, 0 */
+	    j_type(0, (int32_t)(T - LOOP)),	      /* 0x04: j T */
+	    s_type(2, 13, 12, 0),		      /* 0x08: sw x12, 0(x13) */
+	    r_type(0x33, 0, 0, 12, 12, 15),	      /* 0x0c: add x12, x12, x15 */
+	    0x0000100f,				      /* 0x10: fence.i */
+	    i_type(0x13, 0, 10, 10, 1),		      /* 0x14: addi x10, x10, 1 */
+	    i_type(0x13, 0, 14, 0, 4),		      /* 0x18: li x14, 4 */
+	    b_type(4, 10, 14, (int32_t)LOOP - 0x1c),  /* 0x1c: blt x10, x14, LOOP */
+	    j_type(0, (int32_t)(STOP - CODE - 0x20)), /* 0x20: j STOP */
+	};
+	const uint32_t t_code[] = {
+	    i_type(0x13, 0, 11, 11, 1),			 /* T: addi x11, x11, 1 */
+	    j_type(0, (int32_t)BACK - (int32_t)(T + 4)), /* j BACK */
+	};
+	memset(image, 0, 0x4000);
+	memcpy(image, prog, sizeof(prog));
+	memcpy(image + T, t_code, sizeof(t_code));
+	uint64_t regs[32] = {0};
+	regs[12] = i_type(0x13, 0, 11, 11, 100); /* addi x11, x11, 100 */
+	regs[13] = CODE + T;
+	regs[15] = 1u << 20; /* the next rewrite adds one more */
+	struct state si, sj;
+	uint8_t *da = malloc(DATA_SIZE), *db = malloc(DATA_SIZE);
+	if (!da || !db)
+		return 1;
+	run_one(ci, d, mem, image, regs, &si, da);
+	run_one(cj, d, mem, image, regs, &sj, db);
+	int bad = compare(~0u, &si, &sj, da, db);
+	if (si.x[11] != 304 || sj.x[11] != 304) {
+		fprintf(stderr, "fence.i chain: x11 interp %" PRIu64 " jit %" PRIu64 ", want 304\n",
+			si.x[11], sj.x[11]);
+		bad = 1;
+	}
+	free(da);
+	free(db);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned trials = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 20000;
@@ -489,7 +544,8 @@ int main(int argc, char **argv)
 	memcpy(image + (STOP - RAM_BASE), stop_code, sizeof(stop_code));
 	memcpy(image + (HANDLER - RAM_BASE), stop_code, sizeof(stop_code));
 
-	unsigned failures = 0, translated = 0, faults = 0;
+	unsigned failures = test_fence_i_chain(ci, cj, &dev, &mem, image), translated = 0,
+		 faults = 0;
 	uint64_t insns = 0;
 	for (unsigned t = 0; t < trials && failures < 5; t++) {
 		memset(image, 0, 0x4000);
@@ -504,6 +560,7 @@ int main(int argc, char **argv)
 		for (unsigned i = 5; i < 10; i++) /* bases into data RAM, some near a page end */
 			regs[i] = DATA + 0x1000 + rn(DATA_SIZE - 0x2000) - (rn(2) ? 0 : rn(8));
 		regs[10] = rn(MMIO_SIZE); /* MMIO */
+		regs[30] = 1 + rn(4);
 		/* jalr x31 adds 0 or 1: it reaches the stop code or faults, never loops. */
 		static const uint64_t targets[] = {STOP, STOP, 0x1000, RAM_BASE + RAM_SIZE + 64};
 		regs[31] = targets[rn(4)];
