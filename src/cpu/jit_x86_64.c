@@ -55,9 +55,10 @@ enum cc { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_L = 0xc, CC_GE = 0xd };
 struct emit {
 	uint8_t *start, *p, *end;
 	bool overflow;
-	int8_t host[33];  /* host register caching guest register i, or -1 */
-	uint64_t written; /* guest registers the block writes (bit i) */
-	uint64_t paddr;	  /* guest-physical address of the block */
+	int8_t host[33];     /* host register caching guest register i, or -1 */
+	uint64_t written;    /* guest registers the block writes (bit i) */
+	uint64_t paddr;	     /* guest-physical address of the block */
+	const uint8_t *stub; /* the hart's lookup stub (emit_lookup_stub) */
 };
 
 static void b1(struct emit *e, unsigned v)
@@ -275,12 +276,14 @@ static void add_instret(struct emit *e, unsigned n)
 }
 
 /* Leave the block: h->pc = rax, 'retired' instructions retired. */
+static void jmp_stub(struct emit *e);
+
 static void exit_rax(struct emit *e, unsigned retired)
 {
 	cache_writeback(e, 0);
 	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
 	add_instret(e, retired);
-	epilogue(e);
+	jmp_stub(e);
 }
 
 /* Emit a rip-relative op reg, [rip + rel32]; returns the offset of its rel32. */
@@ -339,6 +342,77 @@ static void exit_chained(struct emit *e, uint64_t target)
 	patch_to(e, slot_ref2, slot);
 }
 
+_Static_assert(sizeof(struct jc_entry) == 32, "jump-cache entries are indexed by shifting 5");
+
+/*
+ * Shared by the blocks of a hart, at the start of its code buffer: go on at
+ * virtual pc rax (h->pc and instret already stored) in the translated block
+ * the jump cache gives for it, under the same conditions as the
+ * dispatcher's fast path (entry tagged with pc, mode and epoch; the fetch
+ * TLB still maps pc as when the entry was made), unless an interrupt,
+ * request or timer check is due or the block is not translated: then return
+ * to the dispatcher.
+ */
+static void emit_lookup_stub(struct emit *e)
+{
+	size_t out[8];
+	unsigned n = 0;
+	rm(e, 1, 0x8b, RCX, RBX, HOFF(pending));
+	rm(e, 1, 0x23, RCX, RBX, HOFF(take_mask));
+	out[n++] = jcc_fwd(e, CC_NE);
+	rm(e, 1, 0x8b, RCX, RBX, HOFF(instret));
+	rm(e, 1, 0x3b, RCX, RBX, HOFF(next_timer_check));
+	out[n++] = jcc_fwd(e, CC_AE);
+	/* rdx = &h->jc[(pc >> 1) & (JC_SIZE - 1)] */
+	rr(e, 1, 0x89, RAX, RDX);
+	shift_imm(e, 1, 5, RDX, 1);
+	alu_imm(e, 0, 4, RDX, JC_SIZE - 1);
+	shift_imm(e, 0, 4, RDX, 5);
+	rr(e, 1, 0x01, RBX, RDX);
+	rm(e, 1, 0x3b, RAX, RDX,
+	   (int32_t)(offsetof(struct hart, jc) + offsetof(struct jc_entry, vpc)));
+	out[n++] = jcc_fwd(e, CC_NE);
+	rm(e, 1, 0x8b, RCX, RBX, HOFF(jc_key));
+	rm(e, 1, 0x3b, RCX, RDX,
+	   (int32_t)(offsetof(struct hart, jc) + offsetof(struct jc_entry, key)));
+	out[n++] = jcc_fwd(e, CC_NE);
+	/* rsi = &h->itlb->x[(pc >> 12) & (TLB_SIZE - 1)] - offsetof(x) */
+	rm(e, 1, 0x8b, RSI, RBX, HOFF(itlb));
+	rr(e, 0, 0x89, RAX, RCX);
+	shift_imm(e, 0, 5, RCX, 12);
+	alu_imm(e, 0, 4, RCX, TLB_SIZE - 1);
+	shift_imm(e, 0, 4, RCX, 4);
+	rr(e, 1, 0x01, RCX, RSI);
+	rr(e, 1, 0x89, RAX, RCX);
+	alu_imm(e, 1, 4, RCX, -4096);
+	int32_t x = (int32_t)offsetof(struct tlb_set, x);
+	rm(e, 1, 0x3b, RCX, RSI, x + (int32_t)offsetof(struct tlb_entry, tag));
+	out[n++] = jcc_fwd(e, CC_NE);
+	rm(e, 1, 0x8b, RCX, RSI, x + (int32_t)offsetof(struct tlb_entry, addend));
+	rm(e, 1, 0x3b, RCX, RDX,
+	   (int32_t)(offsetof(struct hart, jc) + offsetof(struct jc_entry, addend)));
+	out[n++] = jcc_fwd(e, CC_NE);
+	rm(e, 1, 0x8b, RCX, RDX,
+	   (int32_t)(offsetof(struct hart, jc) + offsetof(struct jc_entry, blk)));
+	rm(e, 1, 0x8b, RCX, RCX, (int32_t)offsetof(struct block, jit));
+	rr(e, 1, 0x85, RCX, RCX);
+	out[n++] = jcc_fwd(e, CC_E);
+	rr(e, 1, 0x89, RAX, R12);
+	alu_imm(e, 1, 0, RCX, JIT_PROLOGUE_LEN);
+	rr(e, 0, 0xff, 4, RCX); /* jmp rcx */
+	for (unsigned i = 0; i < n; i++)
+		patch_to(e, out[i], here(e));
+	epilogue(e);
+}
+
+/* jmp to the lookup stub, with the target pc in rax. */
+static void jmp_stub(struct emit *e)
+{
+	b1(e, 0xe9);
+	int64_t rel = e->stub - (e->p + 4);
+	b4(e, (uint32_t)(int32_t)rel);
+}
+
 /* Leave for block pc + delta after 'retired' instructions. */
 static void exit_static(struct emit *e, int64_t delta, unsigned retired)
 {
@@ -350,7 +424,7 @@ static void exit_static(struct emit *e, int64_t delta, unsigned retired)
 	if (off >= 0 && off < 4096)
 		exit_chained(e, (e->paddr & ~0xfffull) + (uint64_t)off);
 	else
-		epilogue(e);
+		jmp_stub(e); /* another page: its mapping is checked there */
 }
 
 /* Forward jcc rel32; returns the offset of its rel32 field for patch(). */
@@ -1209,6 +1283,17 @@ int jit_translate(struct hart *h, struct block *b)
 	if (!h->jit_buf || h->jit_size - h->jit_used < JIT_BLOCK_MAX)
 		return -ENOSPC;
 	struct xlate x;
+	if (h->jit_used == 0) {
+		/* A fresh buffer starts with the lookup stub. */
+		x.e.start = x.e.p = h->jit_buf;
+		x.e.end = h->jit_buf + h->jit_size;
+		x.e.overflow = false;
+		emit_lookup_stub(&x.e);
+		if (x.e.overflow)
+			return -ENOSPC;
+		h->jit_used = ((size_t)(x.e.p - x.e.start) + 15) & ~(size_t)15;
+	}
+	x.e.stub = h->jit_buf;
 	x.e.start = x.e.p = h->jit_buf + h->jit_used;
 	x.e.end = h->jit_buf + h->jit_size;
 	x.e.overflow = false;

@@ -32,6 +32,7 @@
 #define CODE	  RAM_BASE
 #define STOP	  (RAM_BASE + 0x4000) /* sw x0, 0x100(x0); j . */
 #define HANDLER	  (RAM_BASE + 0x4100) /* the same, as mtvec */
+#define SUB	  (RAM_BASE + 0x2000) /* a subroutine in another page */
 #define DATA	  (RAM_BASE + 0x10000)
 #define DATA_SIZE 0x20000u
 #define MMIO_SIZE 0x1000u
@@ -191,10 +192,11 @@ static const struct {
     {0x13, 1, SH6, 0x680},   {0x13, 5, SH6, 0x480},   {0x1b, 1, SH6, 0x080},
 };
 
-/* rd for a random instruction: never x30 (loop count) or x31 (the jalr target). */
+/* rd for a random instruction: never x29 (return address of SUB), x30 (loop
+ * count) or x31 (the jalr target). */
 static unsigned rand_rd(void)
 {
-	return rn(30);
+	return rn(29);
 }
 
 static unsigned rand_rs(void)
@@ -217,7 +219,7 @@ static int32_t rand_imm12(void)
 	return (int32_t)rn(4096) - 2048;
 }
 
-enum kind { K_ALU, K_BRANCH, K_JAL, K_JALR, K_C, K_CJR };
+enum kind { K_ALU, K_BRANCH, K_JAL, K_JALR, K_C, K_CJR, K_CALL };
 
 /* Generate a program at 'code': returns its byte size. */
 static unsigned gen_program(uint8_t *code)
@@ -227,14 +229,15 @@ static unsigned gen_program(uint8_t *code)
 	unsigned addr[65], pos = 0;
 	for (unsigned i = 0; i < n; i++) {
 		unsigned r = rn(100);
-		kinds[i] = r < 72   ? K_ALU
+		kinds[i] = r < 68   ? K_ALU
+			   : r < 72 ? K_CALL
 			   : r < 86 ? K_BRANCH
 			   : r < 89 ? K_JAL
 			   : r < 92 ? K_JALR
 			   : r < 99 ? K_C
 				    : K_CJR;
 		addr[i] = pos;
-		pos += kinds[i] >= K_C ? 2 : 4;
+		pos += kinds[i] == K_C || kinds[i] == K_CJR ? 2 : 4;
 	}
 	addr[n] = pos;
 	/* Falling off the end runs into a jump to the stop code. */
@@ -277,11 +280,14 @@ static unsigned gen_program(uint8_t *code)
 		case K_JAL:
 			w = j_type(rand_rd(), (int32_t)(STOP - CODE - addr[i]));
 			break;
+		case K_CALL: /* jal x29, SUB: into another page and back through jalr */
+			w = j_type(29, (int32_t)(SUB - CODE - addr[i]));
+			break;
 		case K_JALR:
 			w = i_type(0x67, 0, rand_rd(), 31, rn(2) ? 0 : (int32_t)rn(2));
 			break;
 		case K_C: {
-			unsigned rd = 1 + rn(29), rs = 1 + rn(30), k = rn(4);
+			unsigned rd = 1 + rn(28), rs = 1 + rn(30), k = rn(4);
 			int32_t imm = (int32_t)rn(64) - 32;
 			uint32_t i6 = (uint32_t)imm & 0x3f;
 			if (k == 0) /* c.addi */
@@ -311,6 +317,17 @@ static unsigned gen_program(uint8_t *code)
 	    j_type(0, (int32_t)(STOP - CODE - addr[n] - 8)), /* j STOP */
 	};
 	memcpy(code + addr[n], tail, sizeof(tail));
+
+	/* SUB: a few ALU instructions, then jalr x0, 0(x29). */
+	uint8_t *sub = code + (SUB - CODE);
+	unsigned m = rn(6);
+	for (unsigned i = 0; i < m; i++) {
+		const uint16_t *o = rr_ops[rn(sizeof(rr_ops) / sizeof(rr_ops[0]))];
+		uint32_t w = r_type(o[0], o[1], o[2], rand_rd(), rand_rs(), rand_rs());
+		memcpy(sub + 4 * i, &w, 4);
+	}
+	uint32_t ret = i_type(0x67, 0, 0, 29, 0);
+	memcpy(sub + 4 * m, &ret, 4);
 	return addr[n] + 12;
 }
 
