@@ -147,6 +147,27 @@ static void store_x(struct emit *e, unsigned i, int reg)
 		rm(e, 1, 0x89, reg, RBX, XOFF(i));
 }
 
+/* The host register to read guest register i from: its cache register, or 'scratch' loaded. */
+static int src_reg(struct emit *e, unsigned i, int scratch)
+{
+	if (i != 0 && e->host[i] >= 0)
+		return e->host[i];
+	load_x(e, scratch, i);
+	return scratch;
+}
+
+/* The host register to compute guest register i in: its cache register, or rax (finish_rd). */
+static int dst_reg(const struct emit *e, unsigned i)
+{
+	return e->host[i] >= 0 ? e->host[i] : RAX;
+}
+
+static void finish_rd(struct emit *e, unsigned i, int d)
+{
+	if (d == RAX)
+		store_x(e, i, RAX);
+}
+
 /* Write cached guest registers the block changes back to h->x; from 'first' in cache_regs. */
 static void cache_writeback(struct emit *e, unsigned first)
 {
@@ -905,9 +926,8 @@ static bool memop_of(enum cpu_op op, struct memop *m)
 static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, const struct memop *m)
 {
 	struct emit *e = &x->e;
-	load_x(e, RAX, in->rs1);
-	if (in->imm)
-		alu_imm(e, 1, 0, RAX, in->imm);
+	int base = src_reg(e, in->rs1, RAX);
+	rm(e, 1, 0x8d, RAX, base, in->imm); /* lea rax, [base + imm]: the address */
 	rm(e, 1, 0x8b, RSI, RBX, HOFF(dtlb));
 	rr(e, 0, 0x89, RAX, RDX);			/* mov edx, eax */
 	shift_imm(e, 0, 5, RDX, 12);			/* shr edx, 12 */
@@ -922,13 +942,19 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 	size_t jne = jcc_fwd(e, CC_NE);
 	rm(e, 1, 0x8b, RCX, RSI, set + (int32_t)offsetof(struct tlb_entry, addend));
 	if (m->store) {
-		load_x(e, RDX, in->rs2);
+		int v = src_reg(e, in->rs2, RDX);
+		if (m->size == 1 && v >= RSP && v <= RDI) {
+			/* Without a REX prefix these name ah..bh as bytes. */
+			rr(e, 1, 0x89, v, RDX);
+			v = RDX;
+		}
 		if (m->size == 2)
 			b1(e, 0x66);
-		rmi(e, m->fast_w, m->fast_op, RDX, RCX, RAX);
+		rmi(e, m->fast_w, m->fast_op, v, RCX, RAX);
 	} else {
-		rmi(e, m->fast_w, m->fast_op, RAX, RCX, RAX);
-		store_x(e, in->rd, RAX);
+		int d = dst_reg(e, in->rd);
+		rmi(e, m->fast_w, m->fast_op, d, RCX, RAX);
+		finish_rd(e, in->rd, d);
 	}
 	struct slow *s = &x->slow[x->nslow++];
 	s->jne_at = jne;
@@ -985,9 +1011,8 @@ static void emit_slow(struct xlate *x, const struct slow *s)
 /* Conditional branch: leave for pc + imm when 'taken' holds for rs1 vs rs2. */
 static void emit_branch(struct emit *e, const struct insn *in, unsigned index, unsigned taken)
 {
-	load_x(e, RAX, in->rs1);
-	load_x(e, RCX, in->rs2);
-	rr(e, 1, 0x39, RCX, RAX); /* cmp rax, rcx */
+	int a = src_reg(e, in->rs1, RAX), b = src_reg(e, in->rs2, RCX);
+	rr(e, 1, 0x39, b, a); /* cmp a, b */
 	size_t skip = jcc_fwd(e, taken ^ 1);
 	exit_static(e, (int64_t)in->pc_off + in->imm, index + 1);
 	patch_to(e, skip, here(e));
@@ -996,41 +1021,61 @@ static void emit_branch(struct emit *e, const struct insn *in, unsigned index, u
 /* rd = rs1 <op> rs2 with a two-operand x86 ALU opcode; w32 sign-extends a W result. */
 static void emit_alu_rr(struct emit *e, const struct insn *in, unsigned op, bool w32)
 {
-	load_x(e, RAX, in->rs1);
-	load_x(e, RCX, in->rs2);
-	rr(e, !w32, op, RCX, RAX);
+	int a = src_reg(e, in->rs1, RAX), b = src_reg(e, in->rs2, RCX), d = dst_reg(e, in->rd);
+	if (d == b && d != a) { /* rd is rs2: keep it before rd takes rs1 */
+		rr(e, 1, 0x89, b, RCX);
+		b = RCX;
+	}
+	if (d != a)
+		rr(e, 1, 0x89, a, d);
+	rr(e, !w32, op, b, d);
 	if (w32)
-		movsxd(e, RAX);
-	store_x(e, in->rd, RAX);
+		movsxd(e, d);
+	finish_rd(e, in->rd, d);
 }
 
 static void emit_alu_imm(struct emit *e, const struct insn *in, int ext, bool w32)
 {
-	load_x(e, RAX, in->rs1);
-	alu_imm(e, !w32, ext, RAX, in->imm);
+	int a = src_reg(e, in->rs1, RAX), d = dst_reg(e, in->rd);
+	if (w32 && ext == 0 && in->imm == 0) { /* sext.w */
+		rr(e, 1, 0x63, d, a);
+		finish_rd(e, in->rd, d);
+		return;
+	}
+	if (d != a)
+		rr(e, 1, 0x89, a, d);
+	/* add/or/xor of 0 change nothing (mv) */
+	if (in->imm != 0 || ext == 4)
+		alu_imm(e, !w32, ext, d, in->imm);
 	if (w32)
-		movsxd(e, RAX);
-	store_x(e, in->rd, RAX);
+		movsxd(e, d);
+	finish_rd(e, in->rd, d);
 }
 
 static void emit_shift_imm(struct emit *e, const struct insn *in, int ext, bool w32)
 {
-	load_x(e, RAX, in->rs1);
-	shift_imm(e, !w32, ext, RAX, (unsigned)in->imm & (w32 ? 31 : 63));
+	int a = src_reg(e, in->rs1, RAX), d = dst_reg(e, in->rd);
+	if (d != a)
+		rr(e, 1, 0x89, a, d);
+	shift_imm(e, !w32, ext, d, (unsigned)in->imm & (w32 ? 31 : 63));
 	if (w32)
-		movsxd(e, RAX);
-	store_x(e, in->rd, RAX);
+		movsxd(e, d);
+	finish_rd(e, in->rd, d);
 }
 
 /* Shift by rs2: x86 masks the count by 63 (64-bit) or 31 (32-bit) as RISC-V does. */
 static void emit_shift_rr(struct emit *e, const struct insn *in, int ext, bool w32)
 {
-	load_x(e, RAX, in->rs1);
-	load_x(e, RCX, in->rs2);
-	rr(e, !w32, 0xd3, ext, RAX);
+	int b = src_reg(e, in->rs2, RCX);
+	if (b != RCX)
+		rr(e, 1, 0x89, b, RCX);
+	int a = src_reg(e, in->rs1, RAX), d = dst_reg(e, in->rd);
+	if (d != a)
+		rr(e, 1, 0x89, a, d);
+	rr(e, !w32, 0xd3, ext, d);
 	if (w32)
-		movsxd(e, RAX);
-	store_x(e, in->rd, RAX);
+		movsxd(e, d);
+	finish_rd(e, in->rd, d);
 }
 
 /* rd = (rs1 <cc> operand) ? 1 : 0, with operand rs2 or the immediate. */
@@ -1209,12 +1254,18 @@ static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 	case OP_MUL:
 	case OP_MULW: {
 		bool w32 = op == OP_MULW;
-		load_x(e, RAX, in->rs1);
-		load_x(e, RCX, in->rs2);
-		rr(e, !w32, 0x0faf, RAX, RCX); /* imul rax, rcx */
+		int a = src_reg(e, in->rs1, RAX), b = src_reg(e, in->rs2, RCX);
+		int d = dst_reg(e, in->rd);
+		if (d == b && d != a) {
+			rr(e, !w32, 0x0faf, d, a); /* imul d, a: commutes */
+		} else {
+			if (d != a)
+				rr(e, 1, 0x89, a, d);
+			rr(e, !w32, 0x0faf, d, b);
+		}
 		if (w32)
-			movsxd(e, RAX);
-		store_x(e, in->rd, RAX);
+			movsxd(e, d);
+		finish_rd(e, in->rd, d);
 		return true;
 	}
 	case OP_FENCE:

@@ -383,6 +383,7 @@ static void *watchdog(void *arg)
 struct state {
 	uint64_t x[32], pc, instret, mcause, mepc, mtval, devlog;
 	unsigned writes;
+	bool hung;
 };
 
 static struct hart *hart_of(struct cpu *c)
@@ -408,7 +409,8 @@ static void run_one(struct cpu *c, struct dev *d, struct guest_mem *mem, const u
 	atomic_fetch_add(&run_seq, 1);
 	cpu_run(c);
 	atomic_store(&running, NULL);
-	if (atomic_exchange(&hung, false))
+	out->hung = atomic_exchange(&hung, false);
+	if (out->hung)
 		fprintf(stderr,
 			"%s run never reached the stop code: pc %#" PRIx64 " mcause %#" PRIx64
 			" mepc %#" PRIx64 " mtval %#" PRIx64 " writes %u\n",
@@ -561,6 +563,7 @@ int main(int argc, char **argv)
 	memcpy(image + (STOP - RAM_BASE), stop_code, sizeof(stop_code));
 	memcpy(image + (HANDLER - RAM_BASE), stop_code, sizeof(stop_code));
 
+	unsigned looped = 0;
 	unsigned failures = test_fence_i_chain(ci, cj, &dev, &mem, image), translated = 0,
 		 faults = 0;
 	uint64_t insns = 0;
@@ -588,12 +591,22 @@ int main(int argc, char **argv)
 		translated += hart_of(cj)->jit_used > 0;
 		faults += si.mcause != 0;
 		insns += si.instret;
-		if (compare(t, &si, &sj, da, db))
+		if (si.hung && sj.hung) {
+			/* A random store rewrote the program into a loop (AUIPC
+			 * gives code addresses): both engines loop alike, and
+			 * where they were stopped is a matter of timing. */
+			looped++;
+		} else if (compare(t, &si, &sj, da, db)) {
 			failures++;
+		}
 	}
 	printf("%u trials, %" PRIu64 " instructions, %u with translated code, %u ended in a trap, "
-	       "%u mismatches\n",
-	       trials, insns, translated, faults, failures);
+	       "%u looped in both engines, %u mismatches\n",
+	       trials, insns, translated, faults, looped, failures);
+	if (looped > trials / 1000) {
+		fprintf(stderr, "too many looping programs\n");
+		failures++;
+	}
 	if (translated < trials) {
 		fprintf(stderr, "some trials ran no translated code\n");
 		failures++;
