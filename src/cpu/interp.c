@@ -25,7 +25,7 @@
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* How often (in instructions) a busy hart looks at the clock for timer interrupts. */
-#define TIMER_CHECK_INTERVAL 8192
+#define TIMER_CHECK_INTERVAL 32768
 
 #define CANON_NAN_F32 0x7fc00000u
 

@@ -59,6 +59,7 @@ struct emit {
 	uint64_t written;    /* guest registers the block writes (bit i) */
 	uint64_t paddr;	     /* guest-physical address of the block */
 	const uint8_t *stub; /* the hart's lookup stub (emit_lookup_stub) */
+	size_t body;	     /* offset of the block's first instruction, registers loaded */
 };
 
 static void b1(struct emit *e, unsigned v)
@@ -298,6 +299,7 @@ static void add_instret(struct emit *e, unsigned n)
 
 /* Leave the block: h->pc = rax, 'retired' instructions retired. */
 static void jmp_stub(struct emit *e);
+static void jmp_back(struct emit *e, size_t target);
 
 static void exit_rax(struct emit *e, unsigned retired)
 {
@@ -437,6 +439,26 @@ static void jmp_stub(struct emit *e)
 /* Leave for block pc + delta after 'retired' instructions. */
 static void exit_static(struct emit *e, int64_t delta, unsigned retired)
 {
+	if (delta == 0) {
+		/* Back to this block's start: a loop.  Unless an interrupt, request or
+		 * timer check is due, run the body again with the registers still
+		 * in host registers (no fence.i can happen inside a block). */
+		add_instret(e, retired);
+		rm(e, 1, 0x8b, RCX, RBX, HOFF(pending));
+		rm(e, 1, 0x23, RCX, RBX, HOFF(take_mask));
+		size_t busy = jcc_fwd(e, CC_NE);
+		rm(e, 1, 0x8b, RCX, RBX, HOFF(instret));
+		rm(e, 1, 0x3b, RCX, RBX, HOFF(next_timer_check));
+		size_t timer = jcc_fwd(e, CC_AE);
+		jmp_back(e, e->body);
+		patch_to(e, busy, here(e));
+		patch_to(e, timer, here(e));
+		pc_plus(e, RAX, 0);
+		cache_writeback(e, 0);
+		rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
+		epilogue(e);
+		return;
+	}
 	pc_plus(e, RAX, delta);
 	cache_writeback(e, 0);
 	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
@@ -930,9 +952,8 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 	rm(e, 1, 0x8d, RAX, base, in->imm); /* lea rax, [base + imm]: the address */
 	rm(e, 1, 0x8b, RSI, RBX, HOFF(dtlb));
 	rr(e, 0, 0x89, RAX, RDX);			/* mov edx, eax */
-	shift_imm(e, 0, 5, RDX, 12);			/* shr edx, 12 */
-	alu_imm(e, 0, 4, RDX, TLB_SIZE - 1);		/* and edx, TLB_SIZE-1 */
-	shift_imm(e, 0, 4, RDX, 4);			/* shl edx, 4 */
+	shift_imm(e, 0, 5, RDX, 12 - 4);		/* shr edx, 8 */
+	alu_imm(e, 0, 4, RDX, (TLB_SIZE - 1) << 4);	/* and edx: the entry's byte offset */
 	rr(e, 1, 0x01, RDX, RSI);			/* add rsi, rdx */
 	rm(e, 1, 0x8d, RCX, RAX, (int32_t)m->size - 1); /* lea rcx, [rax + size-1] */
 	alu_imm(e, 1, 4, RCX, -4096);			/* and rcx, ~0xfff */
@@ -1358,6 +1379,7 @@ int jit_translate(struct hart *h, struct block *b)
 	}
 	/* Chained exits of other blocks enter here, past the frame setup. */
 	cache_reload(&x.e, 0);
+	x.e.body = here(&x.e);
 	for (unsigned i = 0; i <= b->ninsn; i++) {
 		if (!emit_insn(&x, b, i)) {
 			b->jit_failed = true;
