@@ -39,10 +39,12 @@ enum reg { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R
 
 /*
  * Host registers that hold the guest registers a block uses most, from its
- * entry to each exit.  The first four survive calls; the last four are
- * caller-saved and are written back and reloaded around calls.
+ * entry to each exit.  The first four survive calls; the others are
+ * caller-saved: before a call every cached register is written back (the
+ * arguments then come from h->x, as rsi and rdi may be cached), after it
+ * the caller-saved ones are reloaded.
  */
-static const int8_t cache_regs[] = {RBP, R13, R14, R15, R8, R9, R10, R11};
+static const int8_t cache_regs[] = {RBP, R13, R14, R15, R8, R9, R10, R11, RSI, RDI};
 #define NCACHE	((unsigned)sizeof(cache_regs))
 #define NCALLEE 4u
 
@@ -242,12 +244,17 @@ static void call(struct emit *e, const void *fn)
 	rr(e, 0, 0xff, 2, RAX);
 }
 
-/* Call fn keeping the cached guest registers: caller-saved ones go through h->x. */
+/* Call fn after cache_writeback(e, 0) and the argument setup; reload what it clobbers. */
 static void call_saving(struct emit *e, const void *fn)
 {
-	cache_writeback(e, NCALLEE);
 	call(e, fn);
 	cache_reload(e, NCALLEE); /* movs only: rax and the flags are kept */
+}
+
+/* reg = h->x[i] from memory (after a writeback: rsi and rdi may be cached). */
+static void load_mem_x(struct emit *e, int reg, unsigned i)
+{
+	rm(e, 1, 0x8b, reg, RBX, XOFF(i));
 }
 
 static void prologue(struct emit *e)
@@ -949,19 +956,18 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 {
 	struct emit *e = &x->e;
 	int base = src_reg(e, in->rs1, RAX);
-	rm(e, 1, 0x8d, RAX, base, in->imm); /* lea rax, [base + imm]: the address */
-	rm(e, 1, 0x8b, RSI, RBX, HOFF(dtlb));
+	rm(e, 1, 0x8d, RAX, base, in->imm);		/* lea rax, [base + imm]: the address */
 	rr(e, 0, 0x89, RAX, RDX);			/* mov edx, eax */
 	shift_imm(e, 0, 5, RDX, 12 - 4);		/* shr edx, 8 */
 	alu_imm(e, 0, 4, RDX, (TLB_SIZE - 1) << 4);	/* and edx: the entry's byte offset */
-	rr(e, 1, 0x01, RDX, RSI);			/* add rsi, rdx */
+	rm(e, 1, 0x03, RDX, RBX, HOFF(dtlb));		/* add rdx, h->dtlb */
 	rm(e, 1, 0x8d, RCX, RAX, (int32_t)m->size - 1); /* lea rcx, [rax + size-1] */
 	alu_imm(e, 1, 4, RCX, -4096);			/* and rcx, ~0xfff */
 	int32_t set =
 	    m->store ? (int32_t)offsetof(struct tlb_set, w) : (int32_t)offsetof(struct tlb_set, r);
-	rm(e, 1, 0x3b, RCX, RSI, set + (int32_t)offsetof(struct tlb_entry, tag));
+	rm(e, 1, 0x3b, RCX, RDX, set + (int32_t)offsetof(struct tlb_entry, tag));
 	size_t jne = jcc_fwd(e, CC_NE);
-	rm(e, 1, 0x8b, RCX, RSI, set + (int32_t)offsetof(struct tlb_entry, addend));
+	rm(e, 1, 0x8b, RCX, RDX, set + (int32_t)offsetof(struct tlb_entry, addend));
 	if (m->store) {
 		int v = src_reg(e, in->rs2, RDX);
 		if (m->size == 1 && v >= RSP && v <= RDI) {
@@ -1005,11 +1011,12 @@ static void emit_slow(struct xlate *x, const struct slow *s)
 	struct memop m = {0};
 	memop_of((enum cpu_op)s->in->opc, &m);
 	patch_to(e, s->jne_at, here(e));
+	cache_writeback(e, 0);
 	rr(e, 1, 0x89, RBX, RDI);
 	rr(e, 1, 0x89, RAX, RSI);
 	mov_imm(e, RDX, m.size);
 	if (m.store) {
-		load_x(e, RCX, s->in->rs2);
+		load_mem_x(e, RCX, s->in->rs2);
 		rr(e, m.ext_w, m.ext_op, RCX, RCX); /* the value truncated to the access size */
 		call_saving(e, (const void *)mem_store);
 	} else {
@@ -1116,8 +1123,9 @@ static void emit_set(struct emit *e, const struct insn *in, unsigned cc, bool im
 
 static void emit_helper(struct emit *e, const struct insn *in, helper_fn fn)
 {
-	load_x(e, RDI, in->rs1);
-	load_x(e, RSI, in->rs2);
+	cache_writeback(e, 0);
+	load_mem_x(e, RDI, in->rs1);
+	load_mem_x(e, RSI, in->rs2);
 	mov_imm(e, RDX, in->imm);
 	call_saving(e, (const void *)fn);
 	store_x(e, in->rd, RAX);
