@@ -1039,8 +1039,11 @@ static void emit_slow(struct xlate *x, const struct slow *s)
 /* Conditional branch: leave for pc + imm when 'taken' holds for rs1 vs rs2. */
 static void emit_branch(struct emit *e, const struct insn *in, unsigned index, unsigned taken)
 {
-	int a = src_reg(e, in->rs1, RAX), b = src_reg(e, in->rs2, RCX);
-	rr(e, 1, 0x39, b, a); /* cmp a, b */
+	int a = src_reg(e, in->rs1, RAX);
+	if (e->host[in->rs2] < 0)
+		rm(e, 1, 0x3b, a, RBX, XOFF(in->rs2)); /* cmp a, [rs2] */
+	else
+		rr(e, 1, 0x39, e->host[in->rs2], a); /* cmp a, b */
 	size_t skip = jcc_fwd(e, taken ^ 1);
 	exit_static(e, (int64_t)in->pc_off + in->imm, index + 1);
 	patch_to(e, skip, here(e));
@@ -1049,6 +1052,17 @@ static void emit_branch(struct emit *e, const struct insn *in, unsigned index, u
 /* rd = rs1 <op> rs2 with a two-operand x86 ALU opcode; w32 sign-extends a W result. */
 static void emit_alu_rr(struct emit *e, const struct insn *in, unsigned op, bool w32)
 {
+	if (e->host[in->rs2] < 0) {
+		/* rs2 in h->x: a memory operand (op + 2 is the reg, r/m form) */
+		int a = src_reg(e, in->rs1, RAX), d = dst_reg(e, in->rd);
+		if (d != a)
+			rr(e, 1, 0x89, a, d);
+		rm(e, !w32, op + 2, d, RBX, XOFF(in->rs2));
+		if (w32)
+			movsxd(e, d);
+		finish_rd(e, in->rd, d);
+		return;
+	}
 	int a = src_reg(e, in->rs1, RAX), b = src_reg(e, in->rs2, RCX), d = dst_reg(e, in->rd);
 	if (d == b && d != a) { /* rd is rs2: keep it before rd takes rs1 */
 		rr(e, 1, 0x89, b, RCX);
