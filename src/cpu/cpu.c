@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The engine interface (cpu.h) over the interpreter: lifecycle, wfi, interrupt inputs. */
+/* The engine interface (cpu.h): interpreter and JIT, lifecycle, wfi, interrupt inputs. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>

@@ -7,6 +7,9 @@
  *
  * Loads and stores hit a per-mode TLB of host addresses; on a miss (or
  * MMIO, or a page-crossing access) they take the slow path in mmu.c.
+ *
+ * A block that has run often enough is handed to the JIT (jit.h); from then
+ * on the dispatcher calls its host code instead of the handlers.
  */
 #include "cpu/interp.h"
 
