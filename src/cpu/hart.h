@@ -193,6 +193,7 @@ struct hart {
 	struct block *scratch_block; /* for an instruction that straddles two pages */
 	uint8_t *jit_buf;	     /* host code of translated blocks, flushed with the blocks */
 	size_t jit_size, jit_used;
+	size_t jit_chain_stub; /* offset of the shared chaining code in jit_buf */
 	bool jit_enabled;
 	uint32_t jit_threshold; /* interpreted runs of a block before it is translated */
 	uint64_t *jit_link;	/* link slot of the exit just taken, for the dispatcher to fill */

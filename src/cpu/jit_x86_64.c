@@ -57,11 +57,12 @@ enum cc { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_L = 0xc, CC_GE = 0xd };
 struct emit {
 	uint8_t *start, *p, *end;
 	bool overflow;
-	int8_t host[33];     /* host register caching guest register i, or -1 */
-	uint64_t written;    /* guest registers the block writes (bit i) */
-	uint64_t paddr;	     /* guest-physical address of the block */
-	const uint8_t *stub; /* the hart's lookup stub (emit_lookup_stub) */
-	size_t body;	     /* offset of the block's first instruction, registers loaded */
+	int8_t host[33];      /* host register caching guest register i, or -1 */
+	uint64_t written;     /* guest registers the block writes (bit i) */
+	uint64_t paddr;	      /* guest-physical address of the block */
+	const uint8_t *stub;  /* the hart's lookup stub (emit_lookup_stub) */
+	const uint8_t *chain; /* the hart's chain stub (emit_chain_stub) */
+	size_t body;	      /* offset of the block's first instruction, registers loaded */
 };
 
 static void b1(struct emit *e, unsigned v)
@@ -108,15 +109,19 @@ static void rr(struct emit *e, int w, unsigned op, int reg, int rm)
 	b1(e, 0xc0 | (unsigned)(reg & 7) << 3 | (unsigned)(rm & 7));
 }
 
-/* op reg, [base + disp32]. */
+/* op reg, [base + disp] (disp8 when it fits). */
 static void rm(struct emit *e, int w, unsigned op, int reg, int base, int32_t disp)
 {
+	bool short_disp = disp == (int8_t)disp;
 	rex(e, w, reg, 0, base);
 	opc(e, op);
-	b1(e, 0x80 | (unsigned)(reg & 7) << 3 | (unsigned)(base & 7));
+	b1(e, (short_disp ? 0x40 : 0x80) | (unsigned)(reg & 7) << 3 | (unsigned)(base & 7));
 	if ((base & 7) == RSP)
 		b1(e, 0x24);
-	b4(e, (uint32_t)disp);
+	if (short_disp)
+		b1(e, (uint8_t)disp);
+	else
+		b4(e, (uint32_t)disp);
 }
 
 /* op reg, [base + index] (base not rbp/r13, index not rsp). */
@@ -342,34 +347,40 @@ static size_t here(const struct emit *e);
  */
 static void exit_chained(struct emit *e, uint64_t target)
 {
-	rm(e, 1, 0x8b, RCX, RBX, HOFF(pending)); /* x86 loads are atomic: a relaxed load */
-	rm(e, 1, 0x23, RCX, RBX, HOFF(take_mask));
+	size_t slot_ref = rip_rel(e, 0x8d, RCX); /* lea rcx, [slot] */
+	b1(e, 0xe9);				 /* jmp chain stub */
+	b4(e, (uint32_t)(int32_t)(e->chain - (e->p + 4)));
+	size_t slot = here(e);
+	b8(e, 0);
+	b8(e, target);
+	patch_to(e, slot_ref, slot);
+}
+
+/* The shared part of exit_chained: target pc in rax, its link slot in rcx. */
+static void emit_chain_stub(struct emit *e)
+{
+	rm(e, 1, 0x8b, RDX, RBX, HOFF(pending)); /* x86 loads are atomic: a relaxed load */
+	rm(e, 1, 0x23, RDX, RBX, HOFF(take_mask));
 	size_t busy = jcc_fwd(e, CC_NE);
-	rm(e, 1, 0x8b, RCX, RBX, HOFF(instret));
-	rm(e, 1, 0x3b, RCX, RBX, HOFF(next_timer_check));
+	rm(e, 1, 0x8b, RDX, RBX, HOFF(instret));
+	rm(e, 1, 0x3b, RDX, RBX, HOFF(next_timer_check));
 	size_t timer = jcc_fwd(e, CC_AE);
-	size_t slot_ref1 = rip_rel(e, 0x8b, RCX); /* mov rcx, [slot] */
-	rr(e, 1, 0x85, RCX, RCX);
+	rm(e, 1, 0x8b, RDX, RCX, 0); /* the linked block */
+	rr(e, 1, 0x85, RDX, RDX);
 	size_t unlinked = jcc_fwd(e, CC_E);
-	rm(e, 1, 0x8b, RDX, RCX, (int32_t)offsetof(struct block, gen));
-	rm(e, 1, 0x3b, RDX, RBX, HOFF(code_gen));
+	rm(e, 1, 0x8b, RSI, RDX, (int32_t)offsetof(struct block, gen));
+	rm(e, 1, 0x3b, RSI, RBX, HOFF(code_gen));
 	size_t stale = jcc_fwd(e, CC_NE);
-	rm(e, 1, 0x8b, RCX, RCX, (int32_t)offsetof(struct block, jit));
+	rm(e, 1, 0x8b, RDX, RDX, (int32_t)offsetof(struct block, jit));
 	rr(e, 1, 0x89, RAX, R12); /* the target block's pc */
-	alu_imm(e, 1, 0, RCX, JIT_PROLOGUE_LEN);
-	rr(e, 0, 0xff, 4, RCX); /* jmp rcx: into its body, same frame */
+	alu_imm(e, 1, 0, RDX, JIT_PROLOGUE_LEN);
+	rr(e, 0, 0xff, 4, RDX); /* jmp rdx: into its body, same frame */
 	patch_to(e, unlinked, here(e));
 	patch_to(e, stale, here(e));
-	size_t slot_ref2 = rip_rel(e, 0x8d, RCX); /* lea rcx, [slot] */
 	rm(e, 1, 0x89, RCX, RBX, HOFF(jit_link));
 	patch_to(e, busy, here(e));
 	patch_to(e, timer, here(e));
 	epilogue(e);
-	size_t slot = here(e);
-	b8(e, 0);
-	b8(e, target);
-	patch_to(e, slot_ref1, slot);
-	patch_to(e, slot_ref2, slot);
 }
 
 _Static_assert(sizeof(struct jc_entry) == 32, "jump-cache entries are indexed by shifting 5");
@@ -990,10 +1001,10 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 	s->index = index;
 }
 
-/* h->pc = this instruction, retire the ones before it, take h->exc_cause. */
+/* h->pc = this instruction, retire the ones before it, take h->exc_cause (h->x is
+ * already written back: a slow path just did). */
 static void emit_raise(struct emit *e, const struct insn *in, unsigned index)
 {
-	cache_writeback(e, 0);
 	add_instret(e, index);
 	pc_plus(e, RAX, in->pc_off);
 	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
@@ -1378,16 +1389,20 @@ int jit_translate(struct hart *h, struct block *b)
 		return -ENOSPC;
 	struct xlate x;
 	if (h->jit_used == 0) {
-		/* A fresh buffer starts with the lookup stub. */
+		/* A fresh buffer starts with the lookup and chain stubs. */
 		x.e.start = x.e.p = h->jit_buf;
 		x.e.end = h->jit_buf + h->jit_size;
 		x.e.overflow = false;
 		emit_lookup_stub(&x.e);
+		h->jit_chain_stub = ((size_t)(x.e.p - x.e.start) + 15) & ~(size_t)15;
+		x.e.p = x.e.start + h->jit_chain_stub;
+		emit_chain_stub(&x.e);
 		if (x.e.overflow)
 			return -ENOSPC;
 		h->jit_used = ((size_t)(x.e.p - x.e.start) + 15) & ~(size_t)15;
 	}
 	x.e.stub = h->jit_buf;
+	x.e.chain = h->jit_buf + h->jit_chain_stub;
 	x.e.start = x.e.p = h->jit_buf + h->jit_used;
 	x.e.end = h->jit_buf + h->jit_size;
 	x.e.overflow = false;
