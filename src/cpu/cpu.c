@@ -25,7 +25,7 @@ struct cpu {
 #define CODE_CACHE_BYTES (8u << 20)
 
 /* Interpreted runs of a block before the JIT translates it. */
-#define JIT_DEFAULT_THRESHOLD 32
+#define JIT_DEFAULT_THRESHOLD 64
 
 static pthread_once_t interp_once = PTHREAD_ONCE_INIT;
 
