@@ -143,8 +143,11 @@ dispatch:
 		if (h->jit_link) {
 			/* The exit just taken may chain to this block from now on
 			 * (if no interrupt sent us elsewhere). */
-			if (blk->jit && blk->paddr == h->jit_link[1])
-				h->jit_link[0] = (uint64_t)(uintptr_t)blk;
+			/* Link slots sit unaligned in the code buffer: memcpy. */
+			uint64_t want, to = (uint64_t)(uintptr_t)blk;
+			memcpy(&want, h->jit_link + 1, sizeof(want));
+			if (blk->jit && blk->paddr == want)
+				memcpy(h->jit_link, &to, sizeof(to));
 			h->jit_link = NULL;
 		}
 		if (blk->jit) {
