@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "devices/virtio.h"
@@ -446,10 +447,12 @@ void virtq_unpop(struct virtq *q, struct virtq_elem **e, unsigned n)
 	pthread_mutex_unlock(&q->lock);
 }
 
-size_t virtq_elem_read(const struct virtq_elem *e, uint64_t off, void *buf, size_t len)
+/* Copy between buf and the chain's buffers [first, first+count), from byte 'off' of them. */
+static size_t elem_copy(const struct virtq_elem *e, unsigned first, unsigned count, uint64_t off,
+			uint8_t *buf, size_t len, bool to_guest)
 {
 	size_t done = 0;
-	for (unsigned i = 0; i < e->n_out && done < len; i++) {
+	for (unsigned i = first; i < first + count && done < len; i++) {
 		const struct virtq_buf *b = &e->iov[i];
 		if (off >= b->len) {
 			off -= b->len;
@@ -458,28 +461,23 @@ size_t virtq_elem_read(const struct virtq_elem *e, uint64_t off, void *buf, size
 		size_t n = b->len - off;
 		if (n > len - done)
 			n = len - done;
-		memcpy((uint8_t *)buf + done, b->p + off, n);
+		if (to_guest)
+			memcpy(b->p + off, buf + done, n);
+		else
+			memcpy(buf + done, b->p + off, n);
 		done += n;
 		off = 0;
 	}
 	return done;
 }
 
+size_t virtq_elem_read(const struct virtq_elem *e, uint64_t off, void *buf, size_t len)
+{
+	return elem_copy(e, 0, e->n_out, off, buf, len, false);
+}
+
 size_t virtq_elem_write(const struct virtq_elem *e, uint64_t off, const void *buf, size_t len)
 {
-	size_t done = 0;
-	for (unsigned i = e->n_out; i < e->n_out + e->n_in && done < len; i++) {
-		const struct virtq_buf *b = &e->iov[i];
-		if (off >= b->len) {
-			off -= b->len;
-			continue;
-		}
-		size_t n = b->len - off;
-		if (n > len - done)
-			n = len - done;
-		memcpy(b->p + off, (const uint8_t *)buf + done, n);
-		done += n;
-		off = 0;
-	}
-	return done;
+	/* The driver's writable buffers; the cast is safe: to_guest only reads buf. */
+	return elem_copy(e, e->n_out, e->n_in, off, (uint8_t *)(uintptr_t)buf, len, true);
 }
