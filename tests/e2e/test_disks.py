@@ -5,7 +5,8 @@
   guest's ext4 root: files written by the guest survive a power-off and a new
   boot; the base image is left untouched; `qemu-img check` finds no errors;
 - an image made by `qemu-img create -f qcow2` works as a data disk, and what
-  the guest wrote there matches (qemu-img compare) what was expected;
+  the guest wrote there matches (qemu-img compare) what was expected; an
+  overlay made by `qemu-img create -b` boots as the root disk;
 - a read-only disk refuses writes; virtio-rng gives bytes.
 """
 import argparse
@@ -98,6 +99,20 @@ def main():
             assert g.poweroff() == 0
         finally:
             g.kill()
+        # An overlay made by QEMU's tools boots as the root disk, and Vessel's writes
+        # to it keep it consistent for qemu-img.
+        qoverlay = os.path.join(tmp, "qemu-root.qcow2")
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw",
+                        qoverlay], check=True)
+        g = boot(a.vessel, d, [qoverlay])
+        try:
+            out = must(g, "echo from-qemu-overlay > /root/q && sync && cat /root/q")
+            assert "from-qemu-overlay" in out, out
+            assert g.poweroff() == 0
+        finally:
+            g.kill()
+        subprocess.run(["qemu-img", "check", "-q", qoverlay], check=True)
+        assert sha256(base) == base_sum, "the base image changed under QEMU's overlay"
     print("\nPASS: disks")
 
 
