@@ -110,7 +110,7 @@ void cpu_reset(struct cpu *c, uint64_t pc, uint64_t a0, uint64_t a1, uint64_t a2
 	h->resv_valid = false;
 	atomic_store(&h->pending, 0);
 	h->next_timer_check = 0;
-	tlb_flush_all(h);
+	tlb_flush_everything(h);
 	block_cache_flush(h);
 	hart_update_mode(h);
 }

@@ -109,13 +109,14 @@ struct block {
 
 /* ---- Software TLB ---------------------------------------------------------- */
 
-#define TLB_SIZE 256
+#define TLB_SIZE 1024
 
 struct tlb_entry {
 	uint64_t tag;	  /* virtual page address, or TLB_INVALID */
 	uintptr_t addend; /* host address = addend + virtual address */
 };
-#define TLB_INVALID (~0ull)
+#define TLB_INVALID  (~0ull)
+#define TLB_FILL_LOG 512
 
 /* One set per translation context: U, S with SUM=0, S with SUM=1, M. */
 enum tlb_ctx { TLBC_U, TLBC_S, TLBC_S_SUM, TLBC_M, TLBC_COUNT };
@@ -169,7 +170,15 @@ struct hart {
 	uint64_t take_mask;   /* pending bits that trap now, plus PENDING_STOP */
 	struct tlb_set *dtlb; /* data accesses in the current effective mode */
 	struct tlb_set *itlb; /* fetches in the current mode */
-	bool tlb_has_superpages;
+	/* Virtual ranges of the superpages behind cached TLB entries: an sfence.vma of an
+	 * address inside one must drop every entry, since one leaf stands behind them all. */
+	struct {
+		uint64_t base, mask;
+	} tlb_super[8];
+	unsigned tlb_nsuper; /* > 8: too many to track, any sfence.vma flushes all */
+	/* Entries filled since the last full flush (beyond TLB_FILL_LOG: memset instead). */
+	struct tlb_entry *tlb_filled[TLB_FILL_LOG];
+	unsigned tlb_nfilled;
 	uint64_t jc_key;
 	uint64_t jc_epoch;
 	uint64_t next_timer_check; /* instret at which to look at the clock */

@@ -111,7 +111,7 @@ dispatch:
 				return;
 			if (p & PENDING_TLB_FLUSH) {
 				atomic_fetch_and(&h->pending, ~PENDING_TLB_FLUSH);
-				tlb_flush_all(h);
+				tlb_flush_everything(h);
 				dtlb = h->dtlb;
 			}
 			if (p & ~PENDING_REQUESTS)

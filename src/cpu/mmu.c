@@ -39,6 +39,30 @@ static int misaligned(struct hart *h, enum access acc, uint64_t va)
 	return -1;
 }
 
+static void tlb_note_superpage(struct hart *h, uint64_t va, uint64_t mask)
+{
+	unsigned n = h->tlb_nsuper < 8 ? h->tlb_nsuper : 8;
+	for (unsigned i = 0; i < n; i++)
+		if (h->tlb_super[i].base == (va & ~mask) && h->tlb_super[i].mask == mask)
+			return;
+	if (h->tlb_nsuper < 8) {
+		h->tlb_super[h->tlb_nsuper].base = va & ~mask;
+		h->tlb_super[h->tlb_nsuper].mask = mask;
+	}
+	if (h->tlb_nsuper <= 8)
+		h->tlb_nsuper++;
+}
+
+static bool tlb_in_superpage(const struct hart *h, uint64_t va)
+{
+	if (h->tlb_nsuper > 8)
+		return true;
+	for (unsigned i = 0; i < h->tlb_nsuper; i++)
+		if ((va & ~h->tlb_super[i].mask) == h->tlb_super[i].base)
+			return true;
+	return false;
+}
+
 static int walk(struct hart *h, uint64_t va, enum access acc, unsigned priv, uint64_t *pa)
 {
 	unsigned mode = h->satp >> SATP_MODE_SHIFT;
@@ -99,7 +123,7 @@ static int walk(struct hart *h, uint64_t va, enum access acc, unsigned priv, uin
 			guest_mem_mark_dirty(h->mem, table + idx * 8, 8);
 		}
 		if (level > 0)
-			h->tlb_has_superpages = true;
+			tlb_note_superpage(h, va, (1ull << (12 + 9 * level)) - 1);
 		*pa = ((ppn | ((va >> 12) & low_mask)) << 12) | (va & 0xfff);
 		return 0;
 	}
@@ -138,6 +162,11 @@ static void tlb_fill(struct hart *h, unsigned priv, enum access acc, uint64_t va
 		e = &set->x[idx];
 	e->tag = va & ~0xfffull;
 	e->addend = (uintptr_t)(host - (va & 0xfff)) - (va & ~0xfffull);
+	/* Remember it, so a flush touches only what was filled (see tlb_flush_all). */
+	if (h->tlb_nfilled < TLB_FILL_LOG)
+		h->tlb_filled[h->tlb_nfilled] = e;
+	if (h->tlb_nfilled <= TLB_FILL_LOG)
+		h->tlb_nfilled++;
 }
 
 /* Translate one access that does not cross a page; host pointer if RAM, else NULL + pa. */
@@ -273,14 +302,32 @@ int mem_fetch_page(struct hart *h, uint64_t va, const uint8_t **page, uint64_t *
 
 void tlb_flush_all(struct hart *h)
 {
+	if (h->tlb_nfilled <= TLB_FILL_LOG) {
+		/* Few entries were filled since the last flush: drop just those. */
+		for (unsigned i = 0; i < h->tlb_nfilled; i++)
+			h->tlb_filled[i]->tag = TLB_INVALID;
+	} else {
+		/* M-mode entries are untranslated: no satp, sfence.vma or MXR change
+		 * touches them. */
+		for (int c = 0; c < TLBC_COUNT; c++)
+			if (c != TLBC_M)
+				memset(&h->tlb[c], 0xff, sizeof(h->tlb[c]));
+	}
+	h->tlb_nfilled = 0;
+	h->tlb_nsuper = 0;
+}
+
+void tlb_flush_everything(struct hart *h)
+{
 	memset(h->tlb, 0xff, sizeof(h->tlb));
-	h->tlb_has_superpages = false;
+	h->tlb_nfilled = 0;
+	h->tlb_nsuper = 0;
 }
 
 void tlb_flush_va(struct hart *h, uint64_t va)
 {
 	/* A superpage leaf also stands behind other pages' entries. */
-	if (h->tlb_has_superpages) {
+	if (tlb_in_superpage(h, va)) {
 		tlb_flush_all(h);
 		return;
 	}

@@ -24,7 +24,10 @@ int mem_amo_ptr(struct hart *h, uint64_t va, unsigned size, bool is_lr, void **p
 /* Host pointer to the RAM page holding instruction address va. */
 int mem_fetch_page(struct hart *h, uint64_t va, const uint8_t **page, uint64_t *pa);
 
+/* Translations changed (satp, sfence.vma, MXR): drop every translated entry. */
 void tlb_flush_all(struct hart *h);
+/* Drop M-mode entries too (reset; dirty logging needs every store to go slow once). */
+void tlb_flush_everything(struct hart *h);
 void tlb_flush_va(struct hart *h, uint64_t va);
 
 /* The privilege level data accesses use now (mstatus.MPRV). */
