@@ -7,6 +7,9 @@ PKGS=(
 	# build
 	gcc meson ninja-build pkg-config libfdt-dev libslirp-dev libglib2.0-dev zlib1g-dev
 	clang-format
+	libmicrohttpd-dev libjansson-dev libzstd-dev liblz4-dev libseccomp-dev
+	# the WebAssembly process VM: spec-test tools, C-to-wasm toolchain, Node as a peer
+	wabt clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 nodejs
 	# firmware and peers used as test oracles and benchmarks
 	opensbi u-boot-qemu qemu-system-misc qemu-utils
 	# the default guest: cross compiler, kernel and busybox sources, image tools
