@@ -13,5 +13,14 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
+/* vessel wasm run|spectest: the WebAssembly process VM (cli/wasm.c). */
+int cmd_wasm(int argc, char **argv);
+/* vessel vmm: one VM process serving the HTTP API on a unix socket (api/). */
+int cmd_vmm(int argc, char **argv);
+/* vessel create|start|stop|pause|resume|ls|inspect|console|logs|rm|...: managed VMs (cli/manage.c);
+ * argv[0] is the command name. */
+int cmd_manage(int argc, char **argv);
+/* Whether argv[1] names a command of cmd_manage. */
+int cmd_manage_handles(const char *cmd);
 
 #endif
