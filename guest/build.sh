@@ -20,7 +20,7 @@ OUTPUTS=(Image initramfs.cpio.gz rootfs.ext4 stamp)
 ROOTFS_SIZE=64M
 # Applets the guest's users (tests, benchmarks, docs) rely on.
 BUSYBOX_APPLETS=(ASH CTTYHACK SETSID INIT HOSTNAME MOUNTPOINT UDHCPC HTTPD WGET
-	SHA256SUM GZIP DD MOUNT UMOUNT POWEROFF REBOOT HALT NC IP IFCONFIG ROUTE)
+	SHA256SUM GZIP DD OD MOUNT UMOUNT POWEROFF REBOOT HALT NC IP IFCONFIG ROUTE)
 # Settings from a caller's environment (a parent make, a kernel developer's
 # shell) would redirect or alter the kernel and busybox builds.
 unset MAKEFLAGS MFLAGS MAKELEVEL KBUILD_OUTPUT KCONFIG_CONFIG KCONFIG_ALLCONFIG ARCH CROSS_COMPILE
