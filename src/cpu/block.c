@@ -8,6 +8,7 @@
 
 #include "cpu/decode.h"
 #include "cpu/mmu.h"
+#include "util/log.h"
 
 const void *const *cpu_op_labels;
 
@@ -90,6 +91,8 @@ void block_cache_destroy(struct hart *h)
 
 void block_cache_flush(struct hart *h)
 {
+	log_debug("hart %u: block cache flushed (%zu bytes of blocks, %zu of host code)",
+		  (unsigned)h->mhartid, h->code_used, h->jit_used);
 	memset(h->block_hash, 0, sizeof(h->block_hash));
 	h->code_used = 0;
 	h->jit_used = 0; /* translated code goes with the blocks it came from */

@@ -22,7 +22,9 @@ struct cpu {
 };
 
 /* Decoded-code arena per hart; full means flush and start again. */
+#ifndef CODE_CACHE_BYTES
 #define CODE_CACHE_BYTES (8u << 20)
+#endif
 
 /* Interpreted runs of a block before the JIT translates it. */
 #define JIT_DEFAULT_THRESHOLD 64
@@ -132,6 +134,11 @@ void cpu_request_stop(struct cpu *c)
 {
 	atomic_fetch_or(&c->h.pending, PENDING_STOP);
 	hart_kick(&c->h);
+}
+
+void cpu_clear_stop(struct cpu *c)
+{
+	atomic_fetch_and(&c->h.pending, ~PENDING_STOP);
 }
 
 /* Host CLOCK_MONOTONIC deadline of the earliest enabled timer that can wake this hart. */

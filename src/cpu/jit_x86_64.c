@@ -19,8 +19,12 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "cpu/mmu.h"
 #include "cpu/ops.h"
@@ -1337,8 +1341,48 @@ static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 	}
 }
 
+/*
+ * With VESSEL_JIT_PERFMAP set, every translated block is listed in
+ * /tmp/perf-PID.map, the file Linux perf reads to name JIT code, so a
+ * profile shows which guest blocks the host time goes to.
+ */
+static FILE *perf_map;
+static pthread_mutex_t perf_map_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void perf_map_open(void)
+{
+	char path[64];
+	if (!getenv("VESSEL_JIT_PERFMAP"))
+		return;
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+	perf_map = fopen(path, "w");
+}
+
+static void perf_map_add(const void *code, size_t len, const struct block *b, uint64_t pc)
+{
+	if (!perf_map)
+		return;
+	pthread_mutex_lock(&perf_map_lock);
+	fprintf(perf_map, "%lx %zx guest-%llx-v%llx\n", (unsigned long)(uintptr_t)code, len,
+		(unsigned long long)b->paddr, (unsigned long long)pc);
+	fflush(perf_map);
+	pthread_mutex_unlock(&perf_map_lock);
+	if (getenv("VESSEL_JIT_DUMP")) {
+		char path[96];
+		snprintf(path, sizeof(path), "/tmp/jit-%d-%llx.bin", (int)getpid(),
+			 (unsigned long long)pc);
+		FILE *f = fopen(path, "w");
+		if (f) {
+			fwrite(code, 1, len, f);
+			fclose(f);
+		}
+	}
+}
+
 int jit_init(struct hart *h)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, perf_map_open);
 	/* Executable and writable, but only this buffer; blocks are written once, then run. */
 	void *p = mmap(NULL, JIT_BUF_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -1432,5 +1476,6 @@ int jit_translate(struct hart *h, struct block *b)
 	size_t used = (size_t)(x.e.p - x.e.start);
 	h->jit_used += (used + 15) & ~(size_t)15;
 	b->jit = (void (*)(struct hart *))(void *)x.e.start;
+	perf_map_add(x.e.start, used, b, h->pc); /* h->pc: where b is entered now */
 	return 0;
 }
