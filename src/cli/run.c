@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/console.h"
 #include "cli/run_devices.h"
+#include "cli/run_parse.h"
 #include "machine/virt.h"
 #include "util/log.h"
 
@@ -49,8 +50,7 @@ static void run_usage(FILE *f)
 	      f);
 }
 
-/* "512M", "1G", "65536K", "256" (MiB, as QEMU's -m); 0 on garbage or overflow. */
-static uint64_t run_parse_size(const char *s)
+uint64_t run_parse_size(const char *s)
 {
 	if (!s[0] || s[0] == '-' || s[0] == '+' || s[0] == ' ')
 		return 0;
@@ -84,7 +84,7 @@ static uint64_t run_parse_size(const char *s)
 	return v << shift;
 }
 
-static int run_parse_cpus(const char *s, unsigned *n)
+int run_parse_cpus(const char *s, unsigned *n)
 {
 	char *end;
 	errno = 0;

@@ -23,16 +23,14 @@ static int take_slot(struct run_devices *d, struct verr *err)
 }
 
 /* path[,format=raw|qcow2][,readonly] */
-int run_devices_add_disk(struct run_devices *d, const char *spec, struct verr *err)
+int run_devices_parse_disk(const char *spec, struct run_disk_spec *out, struct verr *err)
 {
-	int r = take_slot(d, err);
-	if (r)
-		return r;
 	char *copy = strdup(spec);
 	if (!copy)
 		return verr_set(err, ENOMEM, "out of memory");
-	enum blk_format fmt = BLK_FMT_AUTO;
-	bool readonly = false;
+	int r = 0;
+	out->fmt = BLK_FMT_AUTO;
+	out->readonly = false;
 	char *path = copy, *rest = strchr(copy, ',');
 	if (rest)
 		*rest++ = '\0';
@@ -40,16 +38,16 @@ int run_devices_add_disk(struct run_devices *d, const char *spec, struct verr *e
 	for (char *opt = rest ? strtok_r(rest, ",", &save) : NULL; opt;
 	     opt = strtok_r(NULL, ",", &save)) {
 		if (!strncmp(opt, "format=", 7)) {
-			if (blk_format_parse(opt + 7, &fmt)) {
+			if (blk_format_parse(opt + 7, &out->fmt)) {
 				r = verr_set(err, EINVAL,
 					     "--disk %s: unknown format '%s' (raw or qcow2)", spec,
 					     opt + 7);
 				goto out;
 			}
 		} else if (!strcmp(opt, "readonly") || !strcmp(opt, "readonly=on")) {
-			readonly = true;
+			out->readonly = true;
 		} else if (!strcmp(opt, "readonly=off")) {
-			readonly = false;
+			out->readonly = false;
 		} else {
 			r = verr_set(err, EINVAL,
 				     "--disk %s: unknown option '%s' (format=raw|qcow2, readonly)",
@@ -61,9 +59,26 @@ int run_devices_add_disk(struct run_devices *d, const char *spec, struct verr *e
 		r = verr_set(err, EINVAL, "--disk %s: no image path", spec);
 		goto out;
 	}
+	/* The spec minus its options: the path, moved to the front of the copy. */
+	out->path = copy;
+	return 0;
+out:
+	free(copy);
+	return r;
+}
+
+int run_devices_add_disk(struct run_devices *d, const char *spec, struct verr *err)
+{
+	int r = take_slot(d, err);
+	if (r)
+		return r;
+	struct run_disk_spec ds;
+	if ((r = run_devices_parse_disk(spec, &ds, err)))
+		return r;
+	const char *path = ds.path;
 	struct blk *disk;
 	struct verr e = {{0}};
-	r = blk_open(path, fmt, readonly, &disk, &e);
+	r = blk_open(path, ds.fmt, ds.readonly, &disk, &e);
 	if (r) {
 		verr_set(err, -r, "--disk %s: %s", path, e.msg);
 		r = r == -EINVAL ? -EIO : r; /* a bad image is not a bad flag */
@@ -80,7 +95,7 @@ int run_devices_add_disk(struct run_devices *d, const char *spec, struct verr *e
 	virtio_blk_set_serial(v, serial);
 	d->slot[d->n++] = v;
 out:
-	free(copy);
+	free(ds.path);
 	return r;
 }
 

@@ -7,6 +7,9 @@
 #ifndef VESSEL_CLI_RUN_DEVICES_H
 #define VESSEL_CLI_RUN_DEVICES_H
 
+#include <stdbool.h>
+
+#include "block/block.h"
 #include "machine/virt.h"
 
 struct verr;
@@ -16,6 +19,15 @@ struct run_devices {
 	unsigned n;    /* slots used */
 	unsigned nics; /* for the MAC address of the next NIC */
 };
+
+/* A --disk spec taken apart; 'path' is malloc'd (the caller frees it). */
+struct run_disk_spec {
+	char *path;
+	enum blk_format fmt;
+	bool readonly;
+};
+/* Parse "path[,format=raw|qcow2][,readonly]" without opening it: 0 or -EINVAL/-ENOMEM. */
+int run_devices_parse_disk(const char *spec, struct run_disk_spec *out, struct verr *err);
 
 /* Each returns 0, or a negative errno with 'err' filled; -EINVAL means a malformed spec. */
 int run_devices_add_disk(struct run_devices *d, const char *spec, struct verr *err);
