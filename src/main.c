@@ -13,6 +13,7 @@ static void usage(FILE *f)
 	      "  run          boot a RISC-V virtual machine (see 'vessel run --help')\n"
 	      "  disk create  create a disk image (qcow2 or raw)\n"
 	      "  disk info    show a disk image's format, size and backing chain\n"
+	      "  wasm run     run a WebAssembly program with WASI (see 'vessel wasm --help')\n"
 	      "  create       define a managed VM (see 'vessel create --help')\n"
 	      "  start, stop  start a managed VM, stop it (graceful, or --force)\n"
 	      "  pause, resume, reset\n"
