@@ -37,6 +37,9 @@ int cpu_run(struct cpu *c);
 /* Ask a running (or sleeping) hart to return from cpu_run(); any thread. */
 void cpu_request_stop(struct cpu *c);
 
+/* Withdraw a stop request, so that cpu_run() can run the hart again (after a pause). */
+void cpu_clear_stop(struct cpu *c);
+
 /* The hart's interrupt inputs, for the ACLINT and the PLIC. */
 struct hart_port cpu_hart_port(struct cpu *c);
 

@@ -4,6 +4,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,9 @@ struct virtio_blk {
 	bool stop;
 	pthread_t workers[BLK_WORKERS];
 	unsigned n_workers;
+
+	/* Counters for metrics (virtio_blk_get_stats). */
+	_Atomic uint64_t read_bytes, write_bytes, read_ops, write_ops, flush_ops;
 };
 
 static struct virtio_blk *to_blk(struct virtio_device *vdev)
@@ -199,12 +203,23 @@ static uint32_t blk_handle(struct virtio_blk *b, const struct virtq_elem *e)
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 		status = req_read(b, e, sector, &written);
+		if (status == VIRTIO_BLK_S_OK) {
+			atomic_fetch_add_explicit(&b->read_ops, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&b->read_bytes, written, memory_order_relaxed);
+		}
 		break;
 	case VIRTIO_BLK_T_OUT:
 		status = req_write(b, e, sector);
+		if (status == VIRTIO_BLK_S_OK) {
+			atomic_fetch_add_explicit(&b->write_ops, 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&b->write_bytes, e->out_len - REQ_HDR_SIZE,
+						  memory_order_relaxed);
+		}
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		status = blk_flush(b->disk) < 0 ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+		if (status == VIRTIO_BLK_S_OK)
+			atomic_fetch_add_explicit(&b->flush_ops, 1, memory_order_relaxed);
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		status = req_get_id(b, e, &written);
@@ -364,4 +379,14 @@ void virtio_blk_set_serial(struct virtio_device *vdev, const char *serial)
 	struct virtio_blk *b = to_blk(vdev);
 	memset(b->serial, 0, sizeof(b->serial));
 	memcpy(b->serial, serial, strnlen(serial, sizeof(b->serial)));
+}
+
+void virtio_blk_get_stats(struct virtio_device *vdev, struct virtio_blk_stats *st)
+{
+	struct virtio_blk *b = to_blk(vdev);
+	st->read_bytes = atomic_load_explicit(&b->read_bytes, memory_order_relaxed);
+	st->write_bytes = atomic_load_explicit(&b->write_bytes, memory_order_relaxed);
+	st->read_ops = atomic_load_explicit(&b->read_ops, memory_order_relaxed);
+	st->write_ops = atomic_load_explicit(&b->write_ops, memory_order_relaxed);
+	st->flush_ops = atomic_load_explicit(&b->flush_ops, memory_order_relaxed);
 }

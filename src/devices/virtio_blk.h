@@ -8,6 +8,8 @@
 #ifndef VESSEL_DEVICES_VIRTIO_BLK_H
 #define VESSEL_DEVICES_VIRTIO_BLK_H
 
+#include <stdint.h>
+
 struct blk;
 struct verr;
 struct virtio_device;
@@ -21,5 +23,12 @@ struct virtio_device *virtio_blk_create(struct blk *disk, struct verr *err);
 
 /* Set the serial returned by VIRTIO_BLK_T_GET_ID (up to 20 bytes are used). */
 void virtio_blk_set_serial(struct virtio_device *vdev, const char *serial);
+
+/* Requests completed successfully since the device was created, and their data bytes. */
+struct virtio_blk_stats {
+	uint64_t read_bytes, write_bytes;
+	uint64_t read_ops, write_ops, flush_ops;
+};
+void virtio_blk_get_stats(struct virtio_device *vdev, struct virtio_blk_stats *st);
 
 #endif

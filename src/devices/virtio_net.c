@@ -2,6 +2,7 @@
 #include "devices/virtio_net.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +35,14 @@ struct virtio_net {
 	uint8_t config[CFG_SIZE];
 	pthread_mutex_t tx_lock; /* one transmitter at a time keeps frames in order */
 	uint8_t tx_buf[NET_MAX_FRAME];
+	_Atomic uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets; /* for metrics */
 };
+
+static void net_count(_Atomic uint64_t *packets, _Atomic uint64_t *bytes, size_t len)
+{
+	atomic_fetch_add_explicit(packets, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(bytes, len, memory_order_relaxed);
+}
 
 void virtio_net_default_mac(unsigned index, uint8_t mac[6])
 {
@@ -88,6 +96,8 @@ static int receive_mergeable(struct virtio_net *n, const uint8_t *frame, size_t 
 		used[i] = (uint32_t)(off + c);
 	}
 	virtq_complete_many(q, e, used, nb);
+	if (!drop)
+		net_count(&n->rx_packets, &n->rx_bytes, len);
 	return 0;
 }
 
@@ -118,6 +128,7 @@ static int net_receive(void *opaque, const uint8_t *frame, size_t len)
 	virtq_elem_write(e, 0, hdr, sizeof(hdr));
 	virtq_elem_write(e, NET_HDR_SIZE, frame, len);
 	virtq_complete(q, e, (uint32_t)(NET_HDR_SIZE + len));
+	net_count(&n->rx_packets, &n->rx_bytes, len);
 	return 0;
 }
 
@@ -136,6 +147,7 @@ static void net_tx(struct virtio_net *n)
 			size_t flen = virtq_elem_read(e, NET_HDR_SIZE, n->tx_buf,
 						      (size_t)(len - NET_HDR_SIZE));
 			net_backend_send(n->be, n->tx_buf, flen);
+			net_count(&n->tx_packets, &n->tx_bytes, flen);
 		}
 		virtq_complete(q, e, 0);
 	}
@@ -195,4 +207,13 @@ struct virtio_device *virtio_net_create(struct net_backend *be, const uint8_t ma
 	n->be = be;
 	net_backend_attach(be, &net_peer, n);
 	return &n->vdev;
+}
+
+void virtio_net_get_stats(struct virtio_device *vdev, struct virtio_net_stats *st)
+{
+	struct virtio_net *n = (struct virtio_net *)vdev;
+	st->rx_bytes = atomic_load_explicit(&n->rx_bytes, memory_order_relaxed);
+	st->tx_bytes = atomic_load_explicit(&n->tx_bytes, memory_order_relaxed);
+	st->rx_packets = atomic_load_explicit(&n->rx_packets, memory_order_relaxed);
+	st->tx_packets = atomic_load_explicit(&n->tx_packets, memory_order_relaxed);
 }

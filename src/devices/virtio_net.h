@@ -24,4 +24,11 @@ void virtio_net_default_mac(unsigned index, uint8_t mac[6]);
 struct virtio_device *virtio_net_create(struct net_backend *be, const uint8_t mac[6],
 					struct verr *err);
 
+/* Frames since the device was created (bytes without the virtio header). */
+struct virtio_net_stats {
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t rx_packets, tx_packets;
+};
+void virtio_net_get_stats(struct virtio_device *vdev, struct virtio_net_stats *st);
+
 #endif

@@ -6,11 +6,13 @@
 #include <libfdt.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +42,10 @@ struct machine_hart {
 	pthread_t thread;
 	bool started;
 	int run_result;
+	/* Under machine.ctl: the thread's CPU clock while it runs, its last reading after. */
+	bool clock_valid;
+	clockid_t clock;
+	uint64_t cpu_ns;
 };
 
 struct machine {
@@ -61,6 +67,13 @@ struct machine {
 	atomic_int exit_how;  /* MACHINE_RUNNING or an enum machine_exit */
 	atomic_uint guest_code;
 	bool ran;
+
+	/* Pausing: harts park in machine_hart_park() while pause_req is set. */
+	pthread_mutex_t ctl;
+	pthread_cond_t ctl_cond; /* parked changed, or pause_req/exit changed */
+	bool pause_req;
+	unsigned parked;
+	uint64_t paused_ticks; /* the guest clock when the last hart parked */
 };
 
 static void machine_wake(struct machine *m)
@@ -283,6 +296,8 @@ struct machine *machine_create(const struct vm_config *cfg, struct verr *err)
 	m->wake_fd = -1;
 	atomic_init(&m->exit_how, MACHINE_RUNNING);
 	atomic_init(&m->guest_code, 0);
+	pthread_mutex_init(&m->ctl, NULL);
+	pthread_cond_init(&m->ctl_cond, NULL);
 	timebase_init(&m->tb, 0);
 	int r = guest_mem_init(&m->mem, VIRT_RAM_BASE, cfg->mem_size);
 	if (r) {
@@ -312,14 +327,143 @@ struct machine *machine_create(const struct vm_config *cfg, struct verr *err)
 	return m;
 }
 
+/* Park a hart that left cpu_run() for a pause; true when it is to run again. */
+static bool machine_hart_park(struct machine_hart *h)
+{
+	struct machine *m = h->m;
+	pthread_mutex_lock(&m->ctl);
+	bool again = m->pause_req && atomic_load(&m->exit_how) == MACHINE_RUNNING;
+	if (again) {
+		m->parked++;
+		pthread_cond_broadcast(&m->ctl_cond);
+		while (m->pause_req && atomic_load(&m->exit_how) == MACHINE_RUNNING)
+			pthread_cond_wait(&m->ctl_cond, &m->ctl);
+		m->parked--;
+		again = atomic_load(&m->exit_how) == MACHINE_RUNNING;
+		/* Under ctl: a pause requested from now on sets the stop bit again. */
+		if (again)
+			cpu_clear_stop(h->cpu);
+	}
+	pthread_mutex_unlock(&m->ctl);
+	return again;
+}
+
+static void machine_hart_pin(struct machine_hart *h)
+{
+	if (!h->m->cfg.pin_harts)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(h->m->cfg.hart_cpu[h->id], &set);
+	int r = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (r)
+		log_warn("hart %u: cannot pin to host CPU %d: %s", h->id, h->m->cfg.hart_cpu[h->id],
+			 strerror(r));
+}
+
+static uint64_t machine_clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+	if (clock_gettime(clock, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *machine_hart_thread(void *arg)
 {
 	struct machine_hart *h = arg;
-	h->run_result = cpu_run(h->cpu);
+	struct machine *m = h->m;
+	machine_hart_pin(h);
+	pthread_mutex_lock(&m->ctl);
+	h->clock_valid = pthread_getcpuclockid(pthread_self(), &h->clock) == 0;
+	pthread_mutex_unlock(&m->ctl);
+	do
+		h->run_result = cpu_run(h->cpu);
+	while (machine_hart_park(h));
+	pthread_mutex_lock(&m->ctl);
+	if (h->clock_valid)
+		h->cpu_ns = machine_clock_ns(h->clock);
+	h->clock_valid = false;
+	pthread_mutex_unlock(&m->ctl);
 	/* A hart that returns on its own (not asked to stop) is a fatal error. */
-	if (machine_set_exit(h->m, MACHINE_EXIT_ERROR))
-		machine_stop_harts(h->m);
+	if (machine_set_exit(m, MACHINE_EXIT_ERROR))
+		machine_stop_harts(m);
 	return NULL;
+}
+
+int machine_pause(struct machine *m)
+{
+	pthread_mutex_lock(&m->ctl);
+	bool was = m->pause_req;
+	m->pause_req = true;
+	pthread_mutex_unlock(&m->ctl);
+	if (!was)
+		machine_stop_harts(m);
+	pthread_mutex_lock(&m->ctl);
+	while (m->parked < m->nharts && atomic_load(&m->exit_how) == MACHINE_RUNNING)
+		pthread_cond_wait(&m->ctl_cond, &m->ctl);
+	int r = m->parked == m->nharts && atomic_load(&m->exit_how) == MACHINE_RUNNING ? 0 : -ESRCH;
+	/* No hart reads the clock now: remember it, to restart it from here. */
+	if (!r && !was)
+		m->paused_ticks = timebase_now(&m->tb);
+	pthread_mutex_unlock(&m->ctl);
+	return r;
+}
+
+void machine_resume(struct machine *m)
+{
+	pthread_mutex_lock(&m->ctl);
+	if (m->pause_req) {
+		/* Harts are parked, so nothing reads the timebase while it moves. */
+		if (m->parked == m->nharts)
+			timebase_init(&m->tb, m->paused_ticks);
+		m->pause_req = false;
+		pthread_cond_broadcast(&m->ctl_cond);
+	}
+	pthread_mutex_unlock(&m->ctl);
+}
+
+/* The machine is ending: wake parked harts and a waiting machine_pause(). */
+static void machine_unpark(struct machine *m)
+{
+	pthread_mutex_lock(&m->ctl);
+	pthread_cond_broadcast(&m->ctl_cond);
+	pthread_mutex_unlock(&m->ctl);
+}
+
+unsigned machine_hart_count(const struct machine *m)
+{
+	return m->nharts;
+}
+
+void machine_hart_stats(struct machine *m, unsigned hart, struct machine_hart_stats *st)
+{
+	*st = (struct machine_hart_stats){0};
+	if (hart >= m->nharts)
+		return;
+	struct machine_hart *h = &m->hart[hart];
+	/* A racy read of a counter only its hart writes: good enough for metrics. */
+	st->instret = cpu_instret(h->cpu);
+	pthread_mutex_lock(&m->ctl);
+	if (h->clock_valid)
+		h->cpu_ns = machine_clock_ns(h->clock);
+	st->cpu_ns = h->cpu_ns;
+	pthread_mutex_unlock(&m->ctl);
+}
+
+uint64_t machine_mem_touched(const struct machine *m)
+{
+	enum { WINDOW = 4096 }; /* pages per mincore() call */
+	unsigned char vec[WINDOW];
+	uint64_t pages = m->mem.size / GUEST_PAGE_SIZE, resident = 0;
+	for (uint64_t p = 0; p < pages; p += WINDOW) {
+		uint64_t n = pages - p < WINDOW ? pages - p : WINDOW;
+		if (mincore(m->mem.host + p * GUEST_PAGE_SIZE, n * GUEST_PAGE_SIZE, vec))
+			return 0;
+		for (uint64_t i = 0; i < n; i++)
+			resident += vec[i] & 1;
+	}
+	return resident * GUEST_PAGE_SIZE;
 }
 
 /* Stop every hart and wait for its thread; re-ask in case a stop raced its start. */
@@ -397,6 +541,7 @@ enum machine_exit machine_run(struct machine *m, const struct machine_console *c
 		how = MACHINE_EXIT_ERROR;
 	}
 	machine_stop_harts(m);
+	machine_unpark(m);
 	machine_join_harts(m);
 	/* All guest output is out before the caller prints anything. */
 	host_out_stop(m->out);
@@ -432,5 +577,7 @@ void machine_destroy(struct machine *m)
 	if (m->wake_fd >= 0)
 		close(m->wake_fd);
 	guest_mem_destroy(&m->mem);
+	pthread_mutex_destroy(&m->ctl);
+	pthread_cond_destroy(&m->ctl_cond);
 	free(m);
 }

@@ -51,6 +51,8 @@ struct vm_config {
 	unsigned ncpus;	      /* 1..VIRT_MAX_HARTS */
 	int console_out_fd;   /* where the UART's output goes */
 	struct virtio_device *virtio[VIRT_VIRTIO_SLOTS]; /* NULL: empty slot */
+	bool pin_harts; /* run hart i's thread on host CPU hart_cpu[i] */
+	int hart_cpu[VIRT_MAX_HARTS];
 };
 
 /* How machine_run() ended. */
@@ -98,5 +100,26 @@ void machine_request_quit(struct machine *m);
 
 /* The code the guest reported with MACHINE_EXIT_GUEST_FAILURE. */
 unsigned machine_guest_code(const struct machine *m);
+
+/*
+ * Pause: every hart leaves its run loop and its thread parks (no host CPU),
+ * and the guest clock (mtime, the time CSR) stops.  Any thread, while
+ * machine_run() runs; returns 0 once all harts are parked, or -ESRCH if the
+ * machine is ending.  Devices keep running (I/O in flight completes).
+ */
+int machine_pause(struct machine *m);
+/* Resume: the clock continues from where it stopped and the harts run on. */
+void machine_resume(struct machine *m);
+
+/* Per-hart counters; any thread.  cpu_ns is the host CPU time of the hart's thread. */
+struct machine_hart_stats {
+	uint64_t instret;
+	uint64_t cpu_ns;
+};
+unsigned machine_hart_count(const struct machine *m);
+void machine_hart_stats(struct machine *m, unsigned hart, struct machine_hart_stats *st);
+
+/* Bytes of guest RAM resident in the host (pages the guest or a device touched). */
+uint64_t machine_mem_touched(const struct machine *m);
 
 #endif

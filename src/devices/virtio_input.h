@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-input (virtio 1.2, section 5.8) presenting one key: a power button
+ * ("Vessel power button", EV_KEY with KEY_POWER).  The VMM presses it to ask
+ * the guest for a clean shutdown; what the guest does with it is up to the
+ * guest (the default guest powers off).
+ */
+#ifndef VESSEL_DEVICES_VIRTIO_INPUT_H
+#define VESSEL_DEVICES_VIRTIO_INPUT_H
+
+#include <stdint.h>
+
+struct virtio_device;
+
+#define VIRTIO_INPUT_POWER_BUTTON_NAME "Vessel power button"
+
+/* Linux input event codes used here (include/uapi/linux/input-event-codes.h). */
+#define VIRTIO_INPUT_EV_SYN    0x00
+#define VIRTIO_INPUT_EV_KEY    0x01
+#define VIRTIO_INPUT_KEY_POWER 116
+
+/* NULL when out of memory. */
+struct virtio_device *virtio_input_power_button_create(void);
+
+/*
+ * Press and release the button (EV_KEY press, SYN, release, SYN); any thread.
+ * The events wait in the device until the driver posts buffers for them;
+ * at most a few presses are kept.  Returns 0, or -ENOSPC when they were
+ * dropped because earlier ones are still waiting.
+ */
+int virtio_input_power_button_press(struct virtio_device *vdev);
+
+/* Presses delivered to the driver so far (for tests and metrics). */
+uint64_t virtio_input_events_delivered(struct virtio_device *vdev);
+
+#endif
