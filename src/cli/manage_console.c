@@ -169,6 +169,8 @@ static int print_api(const char *sock, long long *off)
 			first = strtoll(hdr, NULL, 10);
 		write_all(STDOUT_FILENO, resp.body, resp.len);
 		*off = first + (long long)resp.len;
+		if (!mclient_resp_header(&resp, "X-Console-End", hdr, sizeof(hdr)))
+			*off = strtoll(hdr, NULL, 10);
 	}
 	mclient_resp_free(&resp);
 	return r;

@@ -113,7 +113,9 @@ static int parse_percent(const char *s, unsigned *out)
 
 static int too_many(struct verr *err)
 {
-	return verr_set(err, ENOSPC, "no free virtio slot (the machine has %d)", VIRT_VIRTIO_SLOTS);
+	return verr_set(err, ENOSPC,
+			"no free virtio slot (a managed VM has %d for disks, NICs and rng)",
+			MDEF_DEVICES_MAX);
 }
 
 /* One flag into d: 0, -EINVAL (usage error) or another -errno. */
@@ -144,9 +146,9 @@ static int create_flag(int opt, const char *arg, struct mdef *d, struct verr *er
 					VIRT_MAX_HARTS);
 		return 0;
 	case OPT_DISK:
-		return mdef_devices(d) == VIRT_VIRTIO_SLOTS ? too_many(err) : add_disk(d, arg, err);
+		return mdef_devices(d) == MDEF_DEVICES_MAX ? too_many(err) : add_disk(d, arg, err);
 	case OPT_NET:
-		if (mdef_devices(d) == VIRT_VIRTIO_SLOTS)
+		if (mdef_devices(d) == MDEF_DEVICES_MAX)
 			return too_many(err);
 		if (mdef_net_parse(arg, &d->net[d->nnets], err))
 			return -EINVAL;
@@ -155,7 +157,7 @@ static int create_flag(int opt, const char *arg, struct mdef *d, struct verr *er
 	case OPT_RNG:
 		if (d->rng)
 			return verr_set(err, EINVAL, "--rng: given twice");
-		if (mdef_devices(d) == VIRT_VIRTIO_SLOTS)
+		if (mdef_devices(d) == MDEF_DEVICES_MAX)
 			return too_many(err);
 		d->rng = true;
 		return 0;

@@ -282,8 +282,8 @@ static int devices_from_json(const json_t *drives, const json_t *nets, struct md
 	int r;
 	if (!json_is_array(drives) || !json_is_array(nets))
 		return verr_set(err, EINVAL, "'drives' and 'nets' must be arrays");
-	if (json_array_size(drives) + json_array_size(nets) > VIRT_VIRTIO_SLOTS)
-		return verr_set(err, EINVAL, "more than %d devices", VIRT_VIRTIO_SLOTS);
+	if (json_array_size(drives) + json_array_size(nets) > MDEF_DEVICES_MAX)
+		return verr_set(err, EINVAL, "more than %d devices", MDEF_DEVICES_MAX);
 	json_array_foreach(drives, i, v)
 	{
 		if ((r = drive_from_json(v, &d->drive[d->ndrives], err)))
@@ -346,9 +346,9 @@ int mdef_from_json(const json_t *j, struct mdef *d, struct verr *err)
 	int r = fill_from_json(j, d, err);
 	if (r)
 		mdef_free(d);
-	else if (mdef_devices(d) > VIRT_VIRTIO_SLOTS) {
+	else if (mdef_devices(d) > MDEF_DEVICES_MAX) {
 		mdef_free(d);
-		r = verr_set(err, EINVAL, "more than %d devices", VIRT_VIRTIO_SLOTS);
+		r = verr_set(err, EINVAL, "more than %d devices", MDEF_DEVICES_MAX);
 	}
 	return r;
 }

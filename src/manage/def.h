@@ -17,6 +17,8 @@ struct verr;
 
 #define MDEF_NAME_MAX	 64
 #define MDEF_HOSTFWD_MAX 16
+/* Virtio devices a VM may have: the VMM keeps one slot for its power button. */
+#define MDEF_DEVICES_MAX (VIRT_VIRTIO_SLOTS - 1)
 
 struct mdef_drive {
 	char *path;   /* absolute */

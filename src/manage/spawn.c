@@ -340,6 +340,11 @@ int mspawn_stop(const struct mstate *s, const char *name, pid_t pid, bool force,
 	seen[0] = '\0';
 	*how = seen;
 	struct verr e;
+	char state[32], x[32];
+	/* A paused guest cannot see the power button: let it run to honour it. */
+	if (!force && !vm_state(sock, state, sizeof(state), x, sizeof(x)) &&
+	    !strcmp(state, "paused"))
+		put(sock, "/actions", json_pack("{s:s}", "action", "resume"), &e);
 	if (!force && !put(sock, "/actions", json_pack("{s:s}", "action", "shutdown"), &e) &&
 	    wait_end(sock, pid, dir, timeout_ms, seen, sizeof(seen)))
 		goto gone;
