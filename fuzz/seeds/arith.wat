@@ -1,0 +1,12 @@
+(module
+  (func (export "i32") (param i32 i32) (result i32)
+    (i32.add (i32.mul (local.get 0) (i32.const 7)) (i32.div_s (local.get 1) (i32.const 3))))
+  (func (export "i64") (param i64) (result i64)
+    (i64.rotl (i64.xor (local.get 0) (i64.const -1)) (i64.const 13)))
+  (func (export "f64") (param f64) (result f64)
+    (f64.sqrt (f64.add (local.get 0) (f64.const 2.5))))
+  (func (export "conv") (param f32) (result i32)
+    (i32.trunc_sat_f32_s (local.get 0)))
+  (func (export "ext") (param i32) (result i64)
+    (i64.extend8_s (i64.extend_i32_u (local.get 0))))
+  (func (export "trap") (result i32) (i32.div_u (i32.const 1) (i32.const 0))))

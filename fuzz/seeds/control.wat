@@ -1,0 +1,21 @@
+(module
+  (func $fib (export "fib") (param i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                     (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+  (func (export "loop") (result i32) (local i32)
+    (block $b (loop $l
+      (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+      (br_if $b (i32.gt_u (local.get 0) (i32.const 1000)))
+      (br $l)))
+    (local.get 0))
+  (func (export "table") (param i32) (result i32)
+    (block $a (block $b (block $c
+      (br_table $a $b $c (local.get 0)))
+      (return (i32.const 3)))
+      (return (i32.const 2)))
+    (i32.const 1))
+  (func (export "multi") (result i32 i64) (i32.const 1) (i64.const 2))
+  (func (export "forever") (loop $l (br $l)))
+  (func (export "deep") (result i32) (call $fib (i32.const 1000000))))

@@ -1,0 +1,10 @@
+(module
+  (import "env" "f" (func $f (param i32) (result i32)))
+  (import "env" "g" (global $g i32))
+  (import "env" "m" (memory 1))
+  (import "env" "t" (table 1 funcref))
+  (global $mut (mut i64) (i64.const 5))
+  (func $start (global.set $mut (i64.const 6)))
+  (start $start)
+  (func (export "call") (result i32) (call $f (global.get $g)))
+  (export "mut" (global $mut)))

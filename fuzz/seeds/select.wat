@@ -1,0 +1,11 @@
+(module
+  (global $g (mut f32) (f32.const 1.5))
+  (func (export "sel") (param i32) (result f32)
+    (select (global.get $g) (f32.const -0) (local.get 0)))
+  (func (export "locals") (param i64) (result i64) (local i32 f64 i64)
+    (local.set 3 (local.get 0))
+    (local.tee 1 (i32.const 9))
+    (drop)
+    (i64.add (local.get 3) (i64.extend_i32_s (local.get 1))))
+  (func (export "nan") (result f32) (f32.div (f32.const 0) (f32.const 0)))
+  (func (export "unreachable") (unreachable)))
