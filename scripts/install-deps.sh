@@ -10,6 +10,8 @@ PKGS=(
 	libmicrohttpd-dev libjansson-dev libzstd-dev liblz4-dev libseccomp-dev
 	# the WebAssembly process VM: spec-test tools, C-to-wasm toolchain, Node as a peer
 	wabt clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 nodejs
+	# libFuzzer (fuzz/run.sh)
+	libclang-rt-14-dev
 	# firmware and peers used as test oracles and benchmarks
 	opensbi u-boot-qemu qemu-system-misc qemu-utils
 	# the default guest: cross compiler, kernel and busybox sources, image tools
