@@ -153,6 +153,7 @@ static bool client_take_input(struct console_log *cl, struct console_client *c, 
 static void *console_thread(void *arg)
 {
 	struct console_log *cl = arg;
+	pthread_setname_np(pthread_self(), "console");
 	uint8_t *buf = malloc(CONSOLE_CHUNK);
 	if (!buf) {
 		log_error("console: out of memory");

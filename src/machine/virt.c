@@ -373,6 +373,9 @@ static void *machine_hart_thread(void *arg)
 {
 	struct machine_hart *h = arg;
 	struct machine *m = h->m;
+	char name[16];
+	snprintf(name, sizeof(name), "vcpu%u", h->id);
+	pthread_setname_np(pthread_self(), name); /* for top -H and the tests */
 	machine_hart_pin(h);
 	pthread_mutex_lock(&m->ctl);
 	h->clock_valid = pthread_getcpuclockid(pthread_self(), &h->clock) == 0;
