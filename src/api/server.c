@@ -20,6 +20,8 @@
 #define API_THREADS   2
 #define API_MAX_CONNS 256
 #define API_BACKLOG   128
+/* Bodies above API_BODY_MAX up to this size are read and dropped before the 400. */
+#define API_BODY_DISCARD_MAX (16u << 20)
 
 struct api_server {
 	struct MHD_Daemon *d;
@@ -145,7 +147,7 @@ static enum MHD_Result api_queue(struct MHD_Connection *c, struct api_server *s,
 	return r;
 }
 
-/* Answer before reading the body (it is too big): MHD then closes the connection. */
+/* Answer before reading the body (far too big): MHD then closes the connection. */
 static enum MHD_Result api_reject_big(struct MHD_Connection *c, struct api_server *s)
 {
 	struct api_reply rep = {0};
@@ -171,7 +173,10 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = b;
 		const char *cl =
 		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX) {
+		/* A body a little too big is read and dropped, so that the client (which
+		 * sends it before reading the answer) gets the 400; an absurd one is
+		 * refused at once and the connection closed. */
+		if (cl && strtoull(cl, NULL, 10) > API_BODY_DISCARD_MAX) {
 			b->too_big = true;
 			return api_reject_big(c, s);
 		}
