@@ -110,6 +110,15 @@ def main():
         cli.ok("rm", "vm1")
         assert sorted(os.listdir(state)) == [".lock"]
 
+        # Racing creates of one name: exactly one wins, the others say it exists.
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            res = list(ex.map(lambda i: cli.run("create", "race", "--memory", "64M"), range(8)))
+        assert sum(1 for st, _, _ in res if st == 0) == 1, res
+        assert all("exists" in err for st, _, err in res if st != 0), res
+        cli.ok("rm", "race")
+        assert sorted(os.listdir(state)) == [".lock"]
+
         # Help goes to stdout with status 0.
         st, out, err = cli.run("create", "--help")
         assert st == 0 and "create NAME" in out and "Ctrl-]" in out and err == ""

@@ -12,6 +12,7 @@ after the process is gone, rm (refused while running without --force), and
 else one clear error.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import signal
@@ -189,7 +190,11 @@ def run(cli, d, boot):
     # Start again, and a second VM beside it.
     cli.ok("start", "vm1")
     cli.ok("create", "vm2", *boot, "--cpus", "2")
-    cli.ok("start", "vm2")
+    # Racing starts of one VM: exactly one starts it, the others find it running.
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        res = list(ex.map(lambda i: cli.run("start", "vm2"), range(4)))
+    assert sum(1 for st, _, _ in res if st == 0) == 1, res
+    assert all("already running" in err for st, _, err in res if st != 0), res
     cli.wait_log("vm1", PROMPT)
     cli.wait_log("vm2", PROMPT)
     rows = cli.ls()
