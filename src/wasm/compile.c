@@ -211,6 +211,11 @@ static int push_ctl(struct comp *c, uint8_t op, uint32_t np, const enum wasm_val
 	return 0;
 }
 
+static const enum wasm_valtype *results_of(const struct ctl *f)
+{
+	return f->results ? f->results : &f->single;
+}
+
 /* The types a branch to frame f carries. */
 static void label_types(const struct ctl *f, uint32_t *n, const enum wasm_valtype **types)
 {
@@ -219,7 +224,7 @@ static void label_types(const struct ctl *f, uint32_t *n, const enum wasm_valtyp
 		*types = f->params;
 	} else {
 		*n = f->nr;
-		*types = f->results;
+		*types = results_of(f);
 	}
 }
 
@@ -348,7 +353,8 @@ static int pad_unknown(struct comp *c, uint32_t n, const enum wasm_valtype *t)
 	/* only reached when the frame is unreachable (check_label_values passed) */
 	struct ventry saved[64];
 	uint32_t keep = have < 64 ? have : 64;
-	memcpy(saved, &c->vals[c->nvals - keep], keep * sizeof(saved[0]));
+	if (keep)
+		memcpy(saved, &c->vals[c->nvals - keep], keep * sizeof(saved[0]));
 	c->nvals -= keep;
 	for (uint32_t i = 0; i < n - keep; i++)
 		if (comp_push(c, t[i]))
@@ -597,8 +603,9 @@ static int op_block(struct comp *c, uint8_t op)
 		return -EINVAL;
 	struct ctl *f = &c->ctls[c->nctls - 1];
 	f->single = bt.single;
+	/* the frame array may move: a one-result type lives in the frame, found by results_of */
 	if (bt.nr == 1 && bt.results == &bt.single)
-		f->results = &f->single;
+		f->results = NULL;
 	f->height = h;
 	/* dead code stays dead inside; validation is unaffected (the params are typed) */
 	f->dead = !was_live;
@@ -629,7 +636,7 @@ static int check_results(struct comp *c, struct ctl *f)
 	if (have < f->nr && !f->unreachable)
 		return comp_fail(c, "type mismatch: block results missing");
 	for (uint32_t i = 0; i < have; i++)
-		if (!type_ok(c->vals[f->height + i].type, f->results[f->nr - have + i]))
+		if (!type_ok(c->vals[f->height + i].type, results_of(f)[f->nr - have + i]))
 			return comp_fail(c, "type mismatch: block result");
 	return 0;
 }
@@ -670,7 +677,7 @@ static int op_end(struct comp *c)
 	if (f->op == 0x04) {
 		/* an if without else passes its params through as results */
 		if (f->np != f->nr ||
-		    (f->np && memcmp(f->params, f->results, f->np * sizeof(*f->params))))
+		    (f->np && memcmp(f->params, results_of(f), f->np * sizeof(*f->params))))
 			return comp_fail(c, "type mismatch: if without else");
 	}
 	if (c->nctls == 1) {
@@ -688,12 +695,12 @@ static int op_end(struct comp *c)
 		c->code[cell].s = (int64_t)c->ncode - (int64_t)cell;
 	}
 	uint32_t h = f->height, nr = f->nr;
-	const enum wasm_valtype *res = f->results;
-	enum wasm_valtype single = f->single;
+	enum wasm_valtype res[1] = {f->single};
+	const enum wasm_valtype *rt = f->results ? f->results : res;
 	c->nctls--;
 	c->nvals = h;
 	for (uint32_t i = 0; i < nr; i++)
-		if (comp_push(c, res == &f->single ? single : res[i]))
+		if (comp_push(c, rt[i]))
 			return -EINVAL;
 	comp_forget_last(c);
 	return 0;

@@ -199,9 +199,9 @@ static int read_imports(struct decoder *d)
 	for (uint32_t i = 0; i < n; i++) {
 		struct wasm_import_def *im = &m->imports[i];
 		m->nimports = i + 1;
-		im->module = wasm_read_name(d->r);
+		im->module = wasm_read_name(d->r, NULL);
 		if (im->module)
-			im->name = wasm_read_name(d->r);
+			im->name = wasm_read_name(d->r, NULL);
 		if (d->r->err)
 			return reader_status(d);
 		if (read_import_desc(d, im))
@@ -295,7 +295,7 @@ static int read_exports(struct decoder *d)
 	for (uint32_t i = 0; i < n; i++) {
 		struct wasm_export_def *e = &m->exports[i];
 		m->nexports = i + 1;
-		e->name = wasm_read_name(d->r);
+		e->name = wasm_read_name(d->r, &e->name_len);
 		uint8_t kind = wasm_read_u8(d->r);
 		e->idx = wasm_read_u32(d->r);
 		if (d->r->err)
@@ -483,7 +483,7 @@ static int read_datas(struct decoder *d)
 
 static int read_custom(struct decoder *d)
 {
-	char *name = wasm_read_name(d->r);
+	char *name = wasm_read_name(d->r, NULL);
 	free(name);
 	if (d->r->err)
 		return reader_status(d);

@@ -290,10 +290,16 @@ struct wasm_instance *wasm_instance_new(struct wasm_store *s, const struct wasm_
 
 int wasm_instance_export(const struct wasm_instance *in, const char *name, struct wasm_extern *out)
 {
+	return wasm_instance_export_n(in, name, strlen(name), out);
+}
+
+int wasm_instance_export_n(const struct wasm_instance *in, const char *name, size_t len,
+			   struct wasm_extern *out)
+{
 	const struct wasm_module *m = in->module;
 	for (uint32_t i = 0; i < m->nexports; i++) {
 		const struct wasm_export_def *e = &m->exports[i];
-		if (strcmp(e->name, name) != 0)
+		if (e->name_len != len || memcmp(e->name, name, len) != 0)
 			continue;
 		out->kind = e->kind;
 		switch (e->kind) {

@@ -61,6 +61,7 @@ struct wasm_import_def {
 
 struct wasm_export_def {
 	char *name;
+	uint32_t name_len; /* names may contain NUL */
 	enum wasm_extern_kind kind;
 	uint32_t idx;
 };

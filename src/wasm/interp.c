@@ -80,6 +80,17 @@ static inline double wasm_fmax(double a, double b)
 	return a > b ? a : b;
 }
 
+/* Rounding functions of libm may return a signalling NaN as it came; wasm wants it quieted. */
+static inline float quiet_f32(float x, float r)
+{
+	return isnan(x) ? x + x : r;
+}
+
+static inline double quiet_f64(double x, double r)
+{
+	return isnan(x) ? x + x : r;
+}
+
 static inline uint32_t rotl32(uint32_t x, uint32_t n)
 {
 	n &= 31;
@@ -630,17 +641,17 @@ L_data_drop:
 	UN(i64_popcnt, , (uint64_t)__builtin_popcountll(ra))
 	UN(f32_abs, , ra & 0x7fffffffu)
 	UN(f32_neg, , (ra ^ 0x80000000u) & 0xffffffffu)
-	F32U(f32_ceil, ceilf(x))
-	F32U(f32_floor, floorf(x))
-	F32U(f32_trunc, truncf(x))
-	F32U(f32_nearest, nearbyintf(x))
+	F32U(f32_ceil, quiet_f32(x, ceilf(x)))
+	F32U(f32_floor, quiet_f32(x, floorf(x)))
+	F32U(f32_trunc, quiet_f32(x, truncf(x)))
+	F32U(f32_nearest, quiet_f32(x, nearbyintf(x)))
 	F32U(f32_sqrt, sqrtf(x))
 	UN(f64_abs, , ra & 0x7fffffffffffffffull)
 	UN(f64_neg, , ra ^ 0x8000000000000000ull)
-	F64U(f64_ceil, ceil(x))
-	F64U(f64_floor, floor(x))
-	F64U(f64_trunc, trunc(x))
-	F64U(f64_nearest, nearbyint(x))
+	F64U(f64_ceil, quiet_f64(x, ceil(x)))
+	F64U(f64_floor, quiet_f64(x, floor(x)))
+	F64U(f64_trunc, quiet_f64(x, trunc(x)))
+	F64U(f64_nearest, quiet_f64(x, nearbyint(x)))
 	F64U(f64_sqrt, sqrt(x))
 	UN(i32_wrap_i64, , (uint32_t)ra)
 	TRUNC(i32_trunc_f32_s, float, f32_of, -2147483904.0f, 2147483648.0f, int32_t, uint32_t)

@@ -187,7 +187,7 @@ bool wasm_utf8_valid(const uint8_t *s, size_t n)
 	return true;
 }
 
-char *wasm_read_name(struct wasm_reader *r)
+char *wasm_read_name(struct wasm_reader *r, uint32_t *len)
 {
 	uint32_t n = wasm_read_u32(r);
 	if (r->err)
@@ -210,5 +210,7 @@ char *wasm_read_name(struct wasm_reader *r)
 	}
 	memcpy(s, p, n);
 	s[n] = 0;
+	if (len)
+		*len = n;
 	return s;
 }

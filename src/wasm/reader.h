@@ -47,8 +47,9 @@ uint64_t wasm_read_f64(struct wasm_reader *r);
 /* A vector count: also rejects counts that cannot fit in the bytes left
  * (each element takes at least min_size bytes), so callers may allocate it. */
 uint32_t wasm_read_count(struct wasm_reader *r, size_t min_size);
-/* A length-prefixed UTF-8 name, returned as a new NUL-terminated string. */
-char *wasm_read_name(struct wasm_reader *r);
+/* A length-prefixed UTF-8 name, returned as a new NUL-terminated string (it may hold NULs:
+ * *len is its length; len may be NULL). */
+char *wasm_read_name(struct wasm_reader *r, uint32_t *len);
 /* n raw bytes; returns a pointer into the input. */
 const uint8_t *wasm_read_bytes(struct wasm_reader *r, size_t n);
 bool wasm_utf8_valid(const uint8_t *s, size_t n);

@@ -324,8 +324,11 @@ struct wasm_func *wasm_func_new_host(struct wasm_store *s, const struct wasm_fun
 		free(f);
 		return NULL;
 	}
-	memcpy(f->own_types, type->params, type->nparams * sizeof(*f->own_types));
-	memcpy(f->own_types + type->nparams, type->results, type->nresults * sizeof(*f->own_types));
+	if (type->nparams)
+		memcpy(f->own_types, type->params, type->nparams * sizeof(*f->own_types));
+	if (type->nresults)
+		memcpy(f->own_types + type->nparams, type->results,
+		       type->nresults * sizeof(*f->own_types));
 	f->own_type.nparams = type->nparams;
 	f->own_type.nresults = type->nresults;
 	f->own_type.params = f->own_types;

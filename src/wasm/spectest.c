@@ -352,14 +352,15 @@ static int run_action(struct script *sc, json_t *action, struct action_result *r
 {
 	memset(r, 0, sizeof(*r));
 	const char *type = json_string_value(json_object_get(action, "type"));
-	const char *field = json_string_value(json_object_get(action, "field"));
+	json_t *jfield = json_object_get(action, "field");
+	const char *field = json_string_value(jfield);
 	struct wasm_instance *in = action_instance(sc, action);
 	struct wasm_extern ex;
 	if (!type || !field || !in) {
 		snprintf(r->msg, sizeof(r->msg), "no module for the action");
 		return -ENOENT;
 	}
-	if (wasm_instance_export(in, field, &ex)) {
+	if (wasm_instance_export_n(in, field, json_string_length(jfield), &ex)) {
 		snprintf(r->msg, sizeof(r->msg), "no export \"%s\"", field);
 		return -ENOENT;
 	}
@@ -608,7 +609,7 @@ int wasm_spectest_run(const char *json_path, FILE *out, unsigned *passed, unsign
 		      struct verr *err)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(json_path, 0, &jerr);
+	json_t *root = json_load_file(json_path, JSON_ALLOW_NUL, &jerr);
 	if (!root)
 		return verr_set(err, EINVAL, "%s: %s (line %d)", json_path, jerr.text, jerr.line);
 	json_t *cmds = json_object_get(root, "commands");

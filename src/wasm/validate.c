@@ -138,7 +138,13 @@ static int check_export_index(const struct wasm_module *m, const struct wasm_exp
 
 static int name_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	const struct wasm_export_def *x = *(const struct wasm_export_def *const *)a;
+	const struct wasm_export_def *y = *(const struct wasm_export_def *const *)b;
+	uint32_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
+	int c = memcmp(x->name, y->name, n);
+	if (c)
+		return c;
+	return x->name_len < y->name_len ? -1 : x->name_len > y->name_len;
 }
 
 static int check_exports(const struct wasm_module *m, struct verr *err)
@@ -149,16 +155,16 @@ static int check_exports(const struct wasm_module *m, struct verr *err)
 	if (m->nexports < 2)
 		return 0;
 	/* sort a copy of the names: duplicates become neighbours */
-	char **names = malloc(m->nexports * sizeof(*names));
+	const struct wasm_export_def **names = malloc(m->nexports * sizeof(*names));
 	if (!names)
 		return verr_set(err, ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < m->nexports; i++)
-		names[i] = m->exports[i].name;
+		names[i] = &m->exports[i];
 	qsort(names, m->nexports, sizeof(*names), name_cmp);
 	int rc = 0;
 	for (uint32_t i = 1; i < m->nexports && !rc; i++)
-		if (strcmp(names[i - 1], names[i]) == 0)
-			rc = verr_set(err, EINVAL, "duplicate export name \"%s\"", names[i]);
+		if (name_cmp(&names[i - 1], &names[i]) == 0)
+			rc = verr_set(err, EINVAL, "duplicate export name \"%s\"", names[i]->name);
 	free(names);
 	return rc;
 }

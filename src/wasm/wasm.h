@@ -135,6 +135,9 @@ struct wasm_instance *wasm_instance_new(struct wasm_store *store, const struct w
 /* Find an export by name; returns 0 or -ENOENT. */
 int wasm_instance_export(const struct wasm_instance *inst, const char *name,
 			 struct wasm_extern *out);
+/* The same for a name of 'len' bytes that may contain NUL characters. */
+int wasm_instance_export_n(const struct wasm_instance *inst, const char *name, size_t len,
+			   struct wasm_extern *out);
 
 /* ---- functions ---- */
 /* A running call, as seen by a host function. */
