@@ -313,17 +313,28 @@ static int vm_state(const char *sock, char *state, size_t ss, char *exit_how, si
 	return 0;
 }
 
-/* Wait for the VMM to end, noting the exit reason the API reports on the way. */
-static bool wait_end(const char *sock, pid_t pid, const char *dir, unsigned ms, char *how,
-		     size_t size)
+/*
+ * Wait for the VMM to end, noting the exit reason the API reports on the way.
+ * With 'repeat', press the power button again every MSPAWN_SHUTDOWN_REPEAT_MS:
+ * a guest still booting may not have been listening for the first press.
+ */
+static bool wait_end(const char *sock, pid_t pid, const char *dir, unsigned ms, bool repeat,
+		     char *how, size_t size)
 {
-	long long deadline = now_ms() + ms;
+	long long start = now_ms(), deadline = start + ms, next = start + MSPAWN_SHUTDOWN_REPEAT_MS;
 	while (mstate_pid_is_vmm(pid, dir)) {
 		char state[32], x[32];
-		if (!vm_state(sock, state, sizeof(state), x, sizeof(x)) && x[0])
+		struct verr e;
+		bool answered = !vm_state(sock, state, sizeof(state), x, sizeof(x));
+		if (answered && x[0])
 			snprintf(how, size, "%s", x);
-		if (now_ms() >= deadline)
+		long long now = now_ms();
+		if (now >= deadline)
 			return false;
+		if (repeat && answered && !strcmp(state, "running") && now >= next) {
+			put(sock, "/actions", json_pack("{s:s}", "action", "shutdown"), &e);
+			next = now + MSPAWN_SHUTDOWN_REPEAT_MS;
+		}
 		sleep_ms(50);
 	}
 	return true;
@@ -346,11 +357,11 @@ int mspawn_stop(const struct mstate *s, const char *name, pid_t pid, bool force,
 	    !strcmp(state, "paused"))
 		put(sock, "/actions", json_pack("{s:s}", "action", "resume"), &e);
 	if (!force && !put(sock, "/actions", json_pack("{s:s}", "action", "shutdown"), &e) &&
-	    wait_end(sock, pid, dir, timeout_ms, seen, sizeof(seen)))
+	    wait_end(sock, pid, dir, timeout_ms, true, seen, sizeof(seen)))
 		goto gone;
 	/* Hard stop: the API first (the VMM ends cleanly), then the signal. */
 	if (!put(sock, "/actions", json_pack("{s:s}", "action", "stop"), &e) &&
-	    wait_end(sock, pid, dir, 3000, seen, sizeof(seen)))
+	    wait_end(sock, pid, dir, 3000, false, seen, sizeof(seen)))
 		goto gone;
 	if (kill(pid, SIGKILL) && errno != ESRCH)
 		return verr_set(err, errno, "kill %d: %s", (int)pid, strerror(errno));

@@ -20,7 +20,8 @@
 
 struct verr;
 
-#define MSPAWN_SOCKET_WAIT_MS 10000
+#define MSPAWN_SOCKET_WAIT_MS	  10000
+#define MSPAWN_SHUTDOWN_REPEAT_MS 5000 /* a graceful stop presses the button again */
 
 /* Start VM d (not running; caller holds its lock). 0 with *pid set, or -errno. */
 int mspawn_start(const struct mstate *s, const struct mdef *d, pid_t *pid, struct verr *err);
@@ -32,8 +33,9 @@ int mspawn_configure(const char *sock, const struct mdef *d, struct verr *err);
 bool mspawn_wait_gone(pid_t pid, const char *dir, unsigned ms);
 
 /*
- * Stop NAME's VMM 'pid': unless 'force', ask the guest to shut down and wait
- * up to 'timeout_ms'; then a hard stop through the API, then SIGKILL.
+ * Stop NAME's VMM 'pid': unless 'force', ask the guest to shut down (again
+ * every MSPAWN_SHUTDOWN_REPEAT_MS) and wait up to 'timeout_ms'; then a hard
+ * stop through the API, then SIGKILL.
  * '*how' tells which ended it: "poweroff" (the guest), "stopped" (hard
  * stop) or "killed".
  */

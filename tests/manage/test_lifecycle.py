@@ -175,6 +175,13 @@ def run(cli, d, boot):
     # reset: the machine reboots in place, same process.
     cli.ok("reset", "vm1")
     cli.wait_log("vm1", READY, count=2)
+    deadline = time.monotonic() + 60
+    while True:  # the shell of the second boot
+        log = cli.logs("vm1")
+        if PROMPT in log[log.index(READY) + 1:][log[log.index(READY) + 1:].index(READY):]:
+            break
+        assert time.monotonic() < deadline, "no shell after the reset"
+        time.sleep(0.2)
     assert cli.ls()["vm1"][1] == pid1
 
     # Graceful stop: the guest sees the power button and powers off.
