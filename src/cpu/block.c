@@ -112,7 +112,7 @@ static unsigned hash_pa(uint64_t pa)
 	return (unsigned)((pa >> 1) ^ (pa >> 15)) & (BLOCK_HASH_SIZE - 1);
 }
 
-static void fill_insn(struct insn *in, const struct decoded *d, unsigned pc_off)
+static void fill_insn(struct insn *in, const struct decoded *d, int pc_off)
 {
 	in->op = cpu_op_labels[d->op];
 	in->imm = d->imm;
@@ -122,16 +122,16 @@ static void fill_insn(struct insn *in, const struct decoded *d, unsigned pc_off)
 	in->rs3 = d->rs3;
 	in->rm = d->rm;
 	in->len = d->len;
-	in->pc_off = (uint16_t)pc_off;
+	in->pc_off = (int16_t)pc_off;
 	in->opc = (uint16_t)d->op;
 }
 
-static void fill_end(struct insn *in, unsigned pc_off)
+static void fill_end(struct insn *in, int pc_off)
 {
 	memset(in, 0, sizeof(*in));
 	in->op = cpu_op_labels[OP_END];
 	in->opc = OP_END;
-	in->pc_off = (uint16_t)pc_off;
+	in->pc_off = (int16_t)pc_off;
 	in->rd = 32;
 }
 
@@ -156,15 +156,31 @@ static struct block *build_straddling(struct hart *h, uint64_t vpc, const uint8_
 	b->paddr = 0;
 	b->ninsn = 1;
 	b->size = 4;
+	b->code_off = 0xffe;
 	fill_insn(&b->insn[0], &d, 0);
 	fill_end(&b->insn[1], 4);
 	return b;
 }
 
+/*
+ * A direct jump (jal) to the same page does not end the block: the jump
+ * becomes JAL_FOLD (link register written, no exit) and decoding goes on
+ * at its target, so a loop closed by 'j' becomes one block that loops on
+ * itself.  The block's bytes then span [lo, hi) of the page.
+ */
+static bool fold_jump(const struct decoded *d, unsigned pos, unsigned n, unsigned *target)
+{
+	int64_t t = (int64_t)pos + d->imm;
+	if (d->op != OP_JAL || n + 1 >= BLOCK_MAX_INSNS || t < 0 || t > 4094)
+		return false;
+	*target = (unsigned)t;
+	return true;
+}
+
 static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page)
 {
 	struct insn tmp[BLOCK_MAX_INSNS + 1];
-	unsigned start = pa & 0xfff, pos = start, n = 0;
+	unsigned start = pa & 0xfff, pos = start, n = 0, lo = start, hi = start, target;
 	while (n < BLOCK_MAX_INSNS && pos + 2 <= 4096) {
 		uint32_t raw = read16(page + pos);
 		unsigned len = insn_length((uint16_t)raw);
@@ -174,14 +190,22 @@ static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page)
 			raw |= (uint32_t)read16(page + pos + 2) << 16;
 		struct decoded d;
 		decode_insn(raw, &d);
-		fill_insn(&tmp[n++], &d, pos - start);
+		lo = pos < lo ? pos : lo;
+		hi = pos + len > hi ? pos + len : hi;
+		if (fold_jump(&d, pos, n, &target)) {
+			d.op = OP_JAL_FOLD;
+			fill_insn(&tmp[n++], &d, (int)pos - (int)start);
+			pos = target;
+			continue;
+		}
+		fill_insn(&tmp[n++], &d, (int)pos - (int)start);
 		pos += len;
 		if (d.ends_block)
 			break;
 	}
-	fill_end(&tmp[n], pos - start);
+	fill_end(&tmp[n], (int)pos - (int)start);
 
-	size_t bytes = sizeof(struct block) + (n + 1) * sizeof(struct insn) + (pos - start);
+	size_t bytes = sizeof(struct block) + (n + 1) * sizeof(struct insn) + (hi - lo);
 	bytes = (bytes + 15) & ~(size_t)15;
 	if (h->code_used + bytes > h->code_size)
 		block_cache_flush(h);
@@ -190,13 +214,14 @@ static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page)
 	b->paddr = pa;
 	b->gen = h->code_gen;
 	b->ninsn = n;
-	b->size = pos - start;
+	b->size = hi - lo;
+	b->code_off = lo;
 	b->execs = 0;
 	b->jit_failed = false;
 	b->jit = NULL;
 	memcpy(b->insn, tmp, (n + 1) * sizeof(struct insn));
 	uint8_t *code = (uint8_t *)&b->insn[n + 1];
-	memcpy(code, page + start, b->size);
+	memcpy(code, page + lo, b->size);
 	b->code = code;
 	unsigned hidx = hash_pa(pa);
 	b->next = h->block_hash[hidx];
@@ -220,7 +245,7 @@ struct block *block_lookup(struct hart *h, uint64_t vpc)
 			break;
 	if (b && b->gen != h->code_gen) {
 		/* fence.i since it was decoded: still the same bytes? */
-		if (memcmp(b->code, page + off, b->size) == 0) {
+		if (memcmp(b->code, page + b->code_off, b->size) == 0) {
 			b->gen = h->code_gen;
 		} else {
 			*link = b->next;

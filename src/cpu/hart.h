@@ -84,7 +84,7 @@ struct insn {
 	const void *op; /* handler address in the interpreter */
 	int32_t imm;
 	uint8_t rd, rs1, rs2, rs3; /* rd == 0 is redirected to a sink register */
-	uint16_t pc_off;	   /* byte offset of this instruction in its block */
+	int16_t pc_off;		   /* byte offset of this instruction from the block's start */
 	uint8_t len;		   /* 2 or 4 */
 	uint8_t rm;		   /* FP rounding mode field; CSR number high bits live in imm */
 	uint16_t opc;		   /* enum cpu_op, for the JIT */
@@ -97,15 +97,16 @@ struct block {
 	struct block *next;  /* hash chain */
 	uint64_t gen;	     /* code generation (fence.i count) when its bytes were last checked */
 	const uint8_t *code; /* copy of the guest bytes it was decoded from: size bytes */
+	uint32_t code_off;   /* where in the page those bytes start */
 	uint32_t ninsn;	     /* instructions, not counting the END terminator */
-	uint32_t size;	     /* bytes of guest code covered */
+	uint32_t size;	     /* bytes of the page span its instructions come from */
 	uint32_t execs;	     /* times run by the interpreter, until the JIT takes it */
 	bool jit_failed;     /* holds an instruction the JIT does not translate */
 	void (*jit)(struct hart *h); /* translated host code, or NULL */
 	struct insn insn[];	     /* ninsn + 1 entries */
 };
 
-#define BLOCK_MAX_INSNS 64
+#define BLOCK_MAX_INSNS 128
 
 /* ---- Software TLB ---------------------------------------------------------- */
 

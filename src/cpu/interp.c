@@ -175,8 +175,12 @@ illegal_insn:
 
 op_END:
 	h->instret += RETIRED;
-	h->pc = bpc + blk->size;
+	h->pc = PC;
 	goto dispatch;
+
+op_JAL_FOLD: /* a jal whose target the block goes on with */
+	RD = PC + ip->len;
+	NEXT;
 
 op_ILLEGAL:
 	h->instret += RETIRED;

@@ -32,8 +32,8 @@
 
 /* Host code buffer per hart; untouched pages cost nothing. */
 #define JIT_BUF_BYTES (32u << 20)
-/* Room a block may need at most: 65 instructions of at most ~200 bytes each. */
-#define JIT_BLOCK_MAX (32u << 10)
+/* Room a block may need at most: 129 instructions of at most ~250 bytes each. */
+#define JIT_BLOCK_MAX (64u << 10)
 /* Bytes of the prologue before the cached registers are loaded. */
 #define JIT_PROLOGUE_LEN 24
 
@@ -1178,7 +1178,13 @@ static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 	}
 	switch (op) {
 	case OP_END:
-		exit_static(e, b->size, i);
+		exit_static(e, in->pc_off, i);
+		return true;
+	case OP_JAL_FOLD:
+		if (in->rd != 32) {
+			pc_plus(e, RAX, (int64_t)in->pc_off + in->len);
+			store_x(e, in->rd, RAX);
+		}
 		return true;
 	case OP_LUI:
 	case OP_LI:
