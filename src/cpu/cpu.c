@@ -23,7 +23,7 @@ struct cpu {
 
 /* Decoded-code arena per hart; full means flush and start again. */
 #ifndef CODE_CACHE_BYTES
-#define CODE_CACHE_BYTES (8u << 20)
+#define CODE_CACHE_BYTES (6u << 20)
 #endif
 
 /* Interpreted runs of a block before the JIT translates it. */

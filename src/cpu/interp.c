@@ -143,11 +143,7 @@ dispatch:
 		if (h->jit_link) {
 			/* The exit just taken may chain to this block from now on
 			 * (if no interrupt sent us elsewhere). */
-			/* Link slots sit unaligned in the code buffer: memcpy. */
-			uint64_t want, to = (uint64_t)(uintptr_t)blk;
-			memcpy(&want, h->jit_link + 1, sizeof(want));
-			if (blk->jit && blk->paddr == want)
-				memcpy(h->jit_link, &to, sizeof(to));
+			jit_link(h, h->jit_link, blk);
 			h->jit_link = NULL;
 		}
 		if (blk->jit) {

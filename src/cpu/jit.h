@@ -31,6 +31,9 @@ void jit_destroy(struct hart *h);
  */
 int jit_translate(struct hart *h, struct block *b);
 
+/* The exit whose link slot is 'slot' (h->jit_link) led to b: jump straight there from now on. */
+void jit_link(struct hart *h, uint64_t *slot, const struct block *b);
+
 #else
 #define JIT_AVAILABLE 0
 
@@ -48,6 +51,12 @@ static inline int jit_translate(struct hart *h, struct block *b)
 	(void)h;
 	b->jit_failed = true;
 	return -95;
+}
+static inline void jit_link(struct hart *h, uint64_t *slot, const struct block *b)
+{
+	(void)h;
+	(void)slot;
+	(void)b;
 }
 #endif
 

@@ -34,8 +34,10 @@
 #define JIT_BUF_BYTES (32u << 20)
 /* Room a block may need at most: 129 instructions of at most ~250 bytes each. */
 #define JIT_BLOCK_MAX (64u << 10)
-/* Bytes of the prologue before the cached registers are loaded. */
+/* Bytes of the prologue (frame setup), then a jmp over the chained entry's checks. */
 #define JIT_PROLOGUE_LEN 24
+/* Where chained exits and the lookup stub enter a block: past the frame setup. */
+#define JIT_CHAIN_ENTRY (JIT_PROLOGUE_LEN + 5)
 
 _Static_assert(sizeof(struct tlb_entry) == 16, "TLB entries are indexed by shifting 4");
 
@@ -342,49 +344,71 @@ static size_t here(const struct emit *e);
 
 /*
  * Leave for the guest-physical address 'target' (in the block's page), at
- * virtual pc rax, once h->pc and instret are up to date.  When no interrupt,
- * request or timer check is due, go straight on to the target block's host
- * code through a link slot that the dispatcher fills (h->jit_link) the first
- * time this exit is taken; the target is rechecked against fence.i (gen).
- * Same page, so the same physical page whatever the virtual mapping.
- * Slot: [0] the target struct block, [1] its guest-physical address.
+ * virtual pc rax, once h->pc and instret are up to date.  The exit is a jmp
+ * whose rel32 first points at the chain stub, which hands the slot after it
+ * to the dispatcher (h->jit_link); once the dispatcher has found the target
+ * block translated, jit_link() points the rel32 straight at that block's
+ * chained entry, which makes its own checks (jit_emit_entry).  Same page, so
+ * the same physical page whatever the virtual mapping.
+ * Slot: the target's guest-physical address, right after the jmp.
  */
 static void exit_chained(struct emit *e, uint64_t target)
 {
 	size_t slot_ref = rip_rel(e, 0x8d, RCX); /* lea rcx, [slot] */
-	b1(e, 0xe9);				 /* jmp chain stub */
+	b1(e, 0xe9);				 /* jmp chain stub, later the target */
 	b4(e, (uint32_t)(int32_t)(e->chain - (e->p + 4)));
 	size_t slot = here(e);
-	b8(e, 0);
 	b8(e, target);
 	patch_to(e, slot_ref, slot);
 }
 
-/* The shared part of exit_chained: target pc in rax, its link slot in rcx. */
+/* An exit not linked yet: its slot in rcx, for the dispatcher. */
 static void emit_chain_stub(struct emit *e)
 {
+	rm(e, 1, 0x89, RCX, RBX, HOFF(jit_link));
+	epilogue(e);
+}
+
+void jit_link(struct hart *h, uint64_t *slot, const struct block *b)
+{
+	uint64_t want;
+	uint8_t *at = (uint8_t *)slot;
+	memcpy(&want, at, sizeof(want)); /* slots sit unaligned in the code buffer */
+	if (!b->jit || b->paddr != want)
+		return;
+	int32_t rel = (int32_t)((const uint8_t *)(void *)b->jit + JIT_CHAIN_ENTRY - at);
+	memcpy(at - 4, &rel, sizeof(rel)); /* the jmp's rel32, just before the slot */
+	(void)h;
+}
+
+/*
+ * A block's chained entry, right after the frame setup: reached with the
+ * target pc in rax and h->pc, instret already stored.  Go back to the
+ * dispatcher when an interrupt, request or timer check is due, or when a
+ * fence.i since the block was last checked asks for its bytes to be
+ * compared again (gen); else set r12 and run the block.
+ */
+static void emit_chain_entry(struct emit *e, const struct block *b)
+{
+	size_t out[3];
 	rm(e, 1, 0x8b, RDX, RBX, HOFF(pending)); /* x86 loads are atomic: a relaxed load */
 	rm(e, 1, 0x23, RDX, RBX, HOFF(take_mask));
-	size_t busy = jcc_fwd(e, CC_NE);
+	out[0] = jcc_fwd(e, CC_NE);
 	rm(e, 1, 0x8b, RDX, RBX, HOFF(instret));
 	rm(e, 1, 0x3b, RDX, RBX, HOFF(next_timer_check));
-	size_t timer = jcc_fwd(e, CC_AE);
-	rm(e, 1, 0x8b, RDX, RCX, 0); /* the linked block */
-	rr(e, 1, 0x85, RDX, RDX);
-	size_t unlinked = jcc_fwd(e, CC_E);
-	rm(e, 1, 0x8b, RSI, RDX, (int32_t)offsetof(struct block, gen));
-	rm(e, 1, 0x3b, RSI, RBX, HOFF(code_gen));
-	size_t stale = jcc_fwd(e, CC_NE);
-	rm(e, 1, 0x8b, RDX, RDX, (int32_t)offsetof(struct block, jit));
-	rr(e, 1, 0x89, RAX, R12); /* the target block's pc */
-	alu_imm(e, 1, 0, RDX, JIT_PROLOGUE_LEN);
-	rr(e, 0, 0xff, 4, RDX); /* jmp rdx: into its body, same frame */
-	patch_to(e, unlinked, here(e));
-	patch_to(e, stale, here(e));
-	rm(e, 1, 0x89, RCX, RBX, HOFF(jit_link));
-	patch_to(e, busy, here(e));
-	patch_to(e, timer, here(e));
+	out[1] = jcc_fwd(e, CC_AE);
+	mov_imm(e, RDX, (int64_t)(uintptr_t)&b->gen);
+	rm(e, 1, 0x8b, RDX, RDX, 0);
+	rm(e, 1, 0x3b, RDX, RBX, HOFF(code_gen));
+	out[2] = jcc_fwd(e, CC_NE);
+	rr(e, 1, 0x89, RAX, R12);
+	b1(e, 0xe9); /* jmp past the way out */
+	size_t go = here(e);
+	b4(e, 0);
+	for (unsigned i = 0; i < 3; i++)
+		patch_to(e, out[i], here(e));
 	epilogue(e);
+	patch_to(e, go, here(e));
 }
 
 _Static_assert(sizeof(struct jc_entry) == 32, "jump-cache entries are indexed by shifting 5");
@@ -442,9 +466,8 @@ static void emit_lookup_stub(struct emit *e)
 	rm(e, 1, 0x8b, RCX, RCX, (int32_t)offsetof(struct block, jit));
 	rr(e, 1, 0x85, RCX, RCX);
 	out[n++] = jcc_fwd(e, CC_E);
-	rr(e, 1, 0x89, RAX, R12);
-	alu_imm(e, 1, 0, RCX, JIT_PROLOGUE_LEN);
-	rr(e, 0, 0xff, 4, RCX); /* jmp rcx */
+	alu_imm(e, 1, 0, RCX, JIT_CHAIN_ENTRY);
+	rr(e, 0, 0xff, 4, RCX); /* jmp rcx: its chained entry, same frame */
 	for (unsigned i = 0; i < n; i++)
 		patch_to(e, out[i], here(e));
 	epilogue(e);
@@ -1460,11 +1483,16 @@ int jit_translate(struct hart *h, struct block *b)
 	cache_assign(&x.e, b);
 	x.e.paddr = b->paddr;
 	prologue(&x.e);
-	if (here(&x.e) != JIT_PROLOGUE_LEN) { /* cannot happen: a fixed encoding */
+	b1(&x.e, 0xe9); /* jmp over the chained entry */
+	size_t skip = here(&x.e);
+	b4(&x.e, 0);
+	if (here(&x.e) != JIT_CHAIN_ENTRY) { /* cannot happen: a fixed encoding */
 		b->jit_failed = true;
 		return -ENOTSUP;
 	}
 	/* Chained exits of other blocks enter here, past the frame setup. */
+	emit_chain_entry(&x.e, b);
+	patch_to(&x.e, skip, here(&x.e));
 	cache_reload(&x.e, 0);
 	x.e.body = here(&x.e);
 	for (unsigned i = 0; i <= b->ninsn; i++) {
