@@ -26,9 +26,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mtest import PROMPT, READY, Cli, alive, cgroup2_offers, guest_dir, proc_ticks  # noqa: E402
 
 
-def console_run(cli, name, command, marker, timeout=60):
-    """Attach with stdin a pipe, type 'command', wait for 'marker' in the output, detach."""
-    p = subprocess.Popen([cli.vessel, "console", name], env=cli.env, stdin=subprocess.PIPE,
+def console_run(cli, name, command, marker, timeout=60, argv=None, first=None):
+    """Attach with stdin a pipe, (wait for 'first',) type 'command', wait for
+    'marker' in the output, detach."""
+    argv = argv or ["console", name]
+    p = subprocess.Popen([cli.vessel] + argv, env=cli.env, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = bytearray()
     cond = threading.Condition()
@@ -45,15 +47,21 @@ def console_run(cli, name, command, marker, timeout=60):
 
     t = threading.Thread(target=reader, daemon=True)
     t.start()
+    deadline = time.monotonic() + timeout
+
+    def wait(text):
+        with cond:
+            while text.encode() not in out:
+                left = deadline - time.monotonic()
+                assert left > 0 and p.poll() is None, \
+                    f"console {name}: no {text!r} in {bytes(out[-500:])!r}"
+                cond.wait(min(left, 0.5))
+
+    if first:
+        wait(first)
     p.stdin.write((command + "\n").encode())
     p.stdin.flush()
-    deadline = time.monotonic() + timeout
-    with cond:
-        while marker.encode() not in out:
-            left = deadline - time.monotonic()
-            assert left > 0 and p.poll() is None, \
-                f"console {name}: no {marker!r} in {bytes(out[-500:])!r}"
-            cond.wait(min(left, 0.5))
+    wait(marker)
     p.stdin.close()  # end of input: the client detaches after a second of quiet
     rc = p.wait(10)
     t.join(5)
@@ -184,18 +192,29 @@ def run(cli, d, boot):
         time.sleep(0.2)
     assert cli.ls()["vm1"][1] == pid1
 
-    # Graceful stop: the guest sees the power button and powers off.
+    # Graceful stop: the guest sees the power button and powers off; a
+    # 'logs --follow' reader sees it to the end and ends with the VM.
+    follow = subprocess.Popen([cli.vessel, "logs", "vm1", "--follow"], env=cli.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(0.5)
     out = cli.ok("stop", "vm1", "--timeout", "60")
     assert "poweroff" in out, out
     assert not alive(pid1)
+    fout, ferr = follow.communicate(timeout=10)
+    assert follow.returncode == 0 and ferr == b"", ferr
+    assert b"power button pressed" in fout and b"reboot: Power down" in fout, fout[-500:]
+    assert fout.count(READY.encode()) == 2  # the whole log, both boots
     assert cli.ls()["vm1"][0] == "stopped"
     assert "reboot: Power down" in cli.logs("vm1") or PROMPT in cli.logs("vm1")
     cli.fails(["stop", "vm1"], ["stop vm1", "not running"])
     cli.fails(["pause", "vm1"], ["pause vm1", "not running"])
     cli.fails(["console", "vm1"], ["console vm1", "not running"])
 
-    # Start again, and a second VM beside it.
-    cli.ok("start", "vm1")
+    # Start again (attached to the console from the start, input a pipe),
+    # and a second VM beside it.
+    out = console_run(cli, "vm1", "echo again-$((40+2))", "again-42",
+                      argv=["start", "vm1", "--attach"], first=PROMPT)
+    assert READY in out
     cli.ok("create", "vm2", *boot, "--cpus", "2")
     # Racing starts of one VM: exactly one starts it, the others find it running.
     with concurrent.futures.ThreadPoolExecutor(4) as ex:
