@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 	if (__wasi_path_symlink("../..", 3, "made-up") == 0)
 		raw_open(3, "made-up/secret.txt", __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW);
 	else
-		report("relative symlink could not be made", 1);
+		printf("note: relative symlink could not be made\n");
 	report("mkdir ../outside", __wasi_path_create_directory(3, "../outside") == 0);
 	report("unlink ../secret.txt", __wasi_path_unlink_file(3, "../secret.txt") == 0);
 	report("rename ../secret.txt", __wasi_path_rename(3, "../secret.txt", 3, "stolen") == 0);

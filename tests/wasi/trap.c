@@ -42,9 +42,9 @@ int main(int argc, char **argv)
 	if (!strcmp(k, "stack"))
 		return recurse(0);
 	if (!strcmp(k, "indirect")) {
-		/* Call through a function pointer of the wrong type. */
-		void (*f)(void) = (void (*)(void))(uintptr_t)recurse;
-		int (*g)(int, int, int) = (int (*)(int, int, int))(uintptr_t)f;
+		/* Call through a function pointer of the wrong type; the volatile keeps the
+		 * compiler from seeing which function it is. */
+		int (*volatile g)(int, int, int) = (int (*)(int, int, int))(uintptr_t)recurse;
 		return g(1, 2, 3);
 	}
 	if (!strcmp(k, "spin"))
