@@ -32,6 +32,7 @@ struct console_log {
 	uint64_t total; /* bytes ever printed; ring[i % size] holds byte i */
 	struct console_client client[CONSOLE_LOG_MAX_CLIENTS];
 	unsigned nclients;
+	bool refuse; /* detach_all was called: no new clients */
 
 	int out_pipe[2]; /* UART -> console thread */
 	int in_pipe[2];	 /* console thread -> machine_run()'s loop -> UART */
@@ -345,9 +346,10 @@ int console_log_attach(struct console_log *cl, int fd, const void *initial, size
 		       void (*close_fn)(void *arg), void *close_arg)
 {
 	pthread_mutex_lock(&cl->lock);
-	if (cl->nclients == CONSOLE_LOG_MAX_CLIENTS) {
+	if (cl->refuse || cl->nclients == CONSOLE_LOG_MAX_CLIENTS) {
+		bool refused = cl->refuse;
 		pthread_mutex_unlock(&cl->lock);
-		return -EMFILE;
+		return refused ? -ESHUTDOWN : -EMFILE;
 	}
 	set_nonblock(fd);
 	cl->client[cl->nclients++] =
@@ -364,6 +366,7 @@ int console_log_attach(struct console_log *cl, int fd, const void *initial, size
 void console_log_detach_all(struct console_log *cl)
 {
 	pthread_mutex_lock(&cl->lock);
+	cl->refuse = true;
 	while (cl->nclients)
 		client_close(cl, cl->nclients - 1);
 	pthread_mutex_unlock(&cl->lock);

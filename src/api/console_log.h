@@ -43,12 +43,13 @@ int console_log_read(struct console_log *cl, uint64_t offset, uint8_t **data, si
  * Attach a client socket: 'initial' bytes it already sent go to the guest.
  * close_fn(close_arg) is called (on the console thread, or in destroy) when
  * the client is gone; the console never close()s fd itself.  Returns 0, or
- * -EMFILE with too many clients (then close_fn is not called).
+ * -EMFILE with too many clients, -ESHUTDOWN after console_log_detach_all()
+ * (then close_fn is not called).
  */
 int console_log_attach(struct console_log *cl, int fd, const void *initial, size_t initial_len,
 		       void (*close_fn)(void *arg), void *close_arg);
 
-/* Detach every client now (before the HTTP server stops). */
+/* Detach every client now and refuse new ones (before the HTTP server stops). */
 void console_log_detach_all(struct console_log *cl);
 
 /* Clients attached now (for tests). */

@@ -286,7 +286,17 @@ def main():
             expect(api.action("pause"), 204, "pause")
             expect(api.action("pause"), 409, "pause twice")
             expect(api.action("resume"), 204, "resume")
-            expect(api.action("stop"), 204, "stop")
+            expect(api.action("pause"), 204, "pause again")
+            expect(api.action("reset"), 204, "reset while paused")
+            check(api.get("/vm")[1]["state"] == "running", "reset from paused runs")
+            expect(api.action("pause"), 204, "pause before stop")
+            expect(api.action("stop"), 204, "stop while paused")
+            check(api.get("/vm")[1] == {"name": "badin", "state": "stopped", "exit": "stopped",
+                                       "pid": proc.pid,
+                                       "uptime_ms": api.get("/vm")[1]["uptime_ms"]},
+                  "state after stop")
+            for act in ("start", "resume", "pause", "reset", "shutdown", "stop"):
+                expect(api.action(act), 409, f"{act} when stopped")
             for s in held:
                 s.close()
             st = proc.wait(30)
