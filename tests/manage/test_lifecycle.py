@@ -253,6 +253,21 @@ def run(cli, d, boot):
     assert cli.ls() == {}
     assert [e for e in os.listdir(cli.state_dir) if e != ".lock"] == []
 
+    # A start that fails half-way (the disk went away after create): one clear
+    # line, the VMM is gone, the VM stays defined and stopped, and can be removed.
+    disk = os.path.join(os.path.dirname(cli.state_dir), "gone.raw")
+    with open(disk, "wb") as f:
+        f.truncate(1 << 20)
+    cli.ok("create", "vm3", *boot, "--disk", disk)
+    os.unlink(disk)
+    cli.fails(["start", "vm3"], ["start vm3", "gone.raw"])
+    assert cli.ls()["vm3"][:2] == ("stopped", None)
+    assert not os.path.exists(os.path.join(cli.state_dir, "vm3", "pid"))
+    vmms = subprocess.run(["pgrep", "-f", "vmm --api-sock api.sock --name vm3"],
+                          stdout=subprocess.PIPE, text=True).stdout.split()
+    assert vmms == [], f"a VMM was left behind: {vmms}"
+    cli.ok("rm", "vm3")
+
     check_limits(cli, d)
 
 
