@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Clocks, sleeping and randomness; prints only what is the same on every run. */
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,14 @@ int main(void)
 	t0 = ns(CLOCK_MONOTONIC);
 	usleep(5000);
 	printf("usleep 5ms: %d\n", ns(CLOCK_MONOTONIC) - t0 >= 5000000);
+
+	/* poll: a timeout alone, then stdout (a pipe or file) ready for writing. */
+	t0 = ns(CLOCK_MONOTONIC);
+	int pr = poll(NULL, 0, 15);
+	printf("poll timeout: %d, waited >= 15ms: %d\n", pr, ns(CLOCK_MONOTONIC) - t0 >= 15000000);
+	struct pollfd pfd = {.fd = 1, .events = POLLOUT};
+	pr = poll(&pfd, 1, 1000);
+	printf("poll stdout: %d, writable: %d\n", pr, !!(pfd.revents & POLLOUT));
 
 	int64_t c0 = ns(CLOCK_PROCESS_CPUTIME_ID);
 	for (int i = 0; i < 3000000; i++)
