@@ -41,6 +41,26 @@ static int lock_vm(const char *cmd, const struct mstate *s, const char *name)
 	return fd;
 }
 
+/*
+ * Whether the VMM 'pid' has a stopped machine and is gone within a moment
+ * (it answers for about half a second after the guest powered off).
+ */
+static bool vmm_ending(const struct mstate *s, const char *name, pid_t pid)
+{
+	char sock[PATH_MAX], dir[PATH_MAX];
+	json_t *j = NULL;
+	struct verr e;
+	if (mstate_path(s, name, "api.sock", sock, sizeof(sock)) ||
+	    mstate_path(s, name, NULL, dir, sizeof(dir)))
+		return false;
+	const char *state = NULL;
+	if (mclient_json(sock, "GET", "/vm", NULL, &j, &e) == 200)
+		state = json_string_value(json_object_get(j, "state"));
+	bool stopped = state && !strcmp(state, "stopped");
+	json_decref(j);
+	return stopped && mspawn_wait_gone(pid, dir, 3000);
+}
+
 int manage_start(int argc, char **argv)
 {
 	const char *name;
@@ -59,6 +79,8 @@ int manage_start(int argc, char **argv)
 	}
 	struct verr err = {{0}};
 	pid_t pid = mstate_pid(&s, name);
+	if (pid && vmm_ending(&s, name, pid))
+		pid = 0;
 	if (pid)
 		st = manage_fail("start", name, "already running");
 	else if (mspawn_start(&s, &d, &pid, &err))

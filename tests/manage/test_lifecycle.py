@@ -247,6 +247,13 @@ def run(cli, d, boot):
     cli.ok("rm", "--force", "vm2")
     assert not alive(pid2)
     cli.fails(["inspect", "vm2"], ["inspect vm2", "no such VM"])
+    # The guest powers itself off; a start right away (while the old VMM may
+    # still be answering with state "stopped") starts a new one.
+    pid1 = cli.ls()["vm1"][1]
+    console_run(cli, "vm1", "poweroff -f", "Power down")
+    cli.ok("start", "vm1")
+    state, pid_new, _, _ = cli.ls()["vm1"]
+    assert state == "running" and pid_new != pid1 and not alive(pid1)
     out = cli.ok("stop", "--force", "vm1")
     assert "stopped" in out
     cli.ok("rm", "vm1")
