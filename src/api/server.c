@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ struct api_body {
 	char *buf;
 	size_t len;
 	bool too_big;
+	uint64_t dropped; /* bytes of a too-big body read and dropped */
 };
 
 static int api_listen(const char *path, struct verr *err)
@@ -187,7 +189,10 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		if (b->too_big || b->len + n > API_BODY_MAX) {
 			b->too_big = true;
-			return MHD_YES; /* read and dropped; answered 400 at the end */
+			b->dropped += n;
+			/* Read and dropped, answered 400 at the end; an endless chunked body
+			 * is cut off. */
+			return b->dropped > API_BODY_DISCARD_MAX ? MHD_NO : MHD_YES;
 		}
 		char *nb = realloc(b->buf, b->len + n + 1);
 		if (!nb)
