@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,21 @@ static int write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* To the VMM: a VMM that went away is an error, not a SIGPIPE. */
+static int send_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -76,7 +92,7 @@ static void relay(int sock, bool tty)
 			}
 			char *key = tty ? memchr(buf, CONSOLE_DETACH_KEY, (size_t)r) : NULL;
 			size_t len = key ? (size_t)(key - buf) : (size_t)r;
-			if (write_all(sock, buf, len) || key)
+			if (send_all(sock, buf, len) || key)
 				return;
 		}
 	}
