@@ -22,6 +22,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import apischema  # noqa: E402
 from vmmapi import Api, start_vmm  # noqa: E402
 
 OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
@@ -41,6 +42,8 @@ def expect(res, status, what):
         check(isinstance(body, dict) and list(body) == ["error"] and body["error"],
               f"{what}: error body {body!r}")
         check(r.getheader("Content-Type") == "application/json", f"{what}: content type")
+        problems = apischema.conforms(apischema.ERROR, body)
+        check(not problems, f"{what}: error body against openapi.yaml: {problems}")
     return body
 
 
@@ -317,6 +320,10 @@ def main():
                     vcpus[name] = os.sched_getaffinity(int(tid))
             check(vcpus == {"vcpu0": {pin}, "vcpu1": {pin}}, f"vCPU affinity {vcpus}")
             concurrent_clients(sock)
+            problems = apischema.check_gets(api)
+            check(problems is None or not problems, f"answers against openapi.yaml: {problems}")
+            if problems is None:
+                print("openapi-schema-validator not installed: answers not checked against the schema")
             m = api.get("/metrics")[1]
             check(len(m["vcpus"]) == 2 and all(v["instructions"] > 0 for v in m["vcpus"]),
                   f"metrics of the running machine: {m['vcpus']}")

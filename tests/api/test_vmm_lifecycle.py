@@ -27,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "boot"))
 sys.path.insert(0, HERE)
 from guest import guest_dir  # noqa: E402
+import apischema  # noqa: E402
 from vmmapi import Api, Console, start_vmm  # noqa: E402
 
 PROMPT = "vessel# "
@@ -140,6 +141,16 @@ def check_pause(api, con, pid):
           f"running {busy}/s", flush=True)
 
 
+def check_schemas(api, when):
+    """Every GET answer matches docs/api/openapi.yaml."""
+    problems = apischema.check_gets(api)
+    if problems is None:
+        print(f"schema check ({when}): openapi-schema-validator not installed, not checked")
+        return
+    assert not problems, problems
+    print(f"schema check ({when}): every GET answer matches openapi.yaml", flush=True)
+
+
 def check_console_clients(api, con, sock):
     """A second client sees the same output; a client that does not read or goes away
     affects nobody; the ring keeps the last 1 MiB."""
@@ -190,6 +201,7 @@ def lifecycle(vessel, d, tmp):
         assert st == 200 and info == {"name": "vm1", "state": "configuring", "exit": None,
                                       "pid": proc.pid, "uptime_ms": 0}, info
         configure(api, d, root=root, nic=True)
+        check_schemas(api, "configuring")
         st, drives, _ = api.get("/drives")
         assert drives == [{"id": "root", "path": root, "format": "auto", "read_only": False}]
         con = Console(sock)
@@ -215,6 +227,7 @@ def lifecycle(vessel, d, tmp):
             assert READY.encode() in f.read()
 
         check_console_clients(api, con, sock)
+        check_schemas(api, "running")
         check_metrics(api)
         check_pause(api, con, proc.pid)
 
