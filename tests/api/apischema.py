@@ -45,6 +45,21 @@ def conforms(schema, instance):
     return [e.message for e in OAS30Validator(root).iter_errors(instance)]
 
 
+def spec_problems():
+    """None when the spec validator is not installed, else what is wrong with openapi.yaml."""
+    try:
+        from openapi_spec_validator import validate
+    except ImportError:  # pragma: no cover - depends on the host
+        return None
+    with open(SPEC) as f:
+        spec = yaml.safe_load(f)
+    try:
+        validate(spec)
+    except Exception as e:  # noqa: BLE001 - the validator's own error types vary by version
+        return [str(e).splitlines()[0]]
+    return []
+
+
 def check_gets(api):
     """GET every path with a JSON answer; return the problems found (None: not checked)."""
     if not available():

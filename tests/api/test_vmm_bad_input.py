@@ -272,6 +272,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vessel", required=True)
     a = ap.parse_args()
+    problems = apischema.spec_problems()
+    check(not problems, f"docs/api/openapi.yaml: {problems}")
+    if problems is None:
+        print("openapi-spec-validator not installed: openapi.yaml not validated")
     with tempfile.TemporaryDirectory() as tmp:
         sock = os.path.join(tmp, "vm.sock")
         r = subprocess.run([a.vessel, "vmm"], capture_output=True, text=True)
