@@ -215,7 +215,7 @@ def run(cli, d, boot):
     out = console_run(cli, "vm1", "echo again-$((40+2))", "again-42",
                       argv=["start", "vm1", "--attach"], first=PROMPT)
     assert READY in out
-    cli.ok("create", "vm2", *boot, "--cpus", "2")
+    cli.ok("create", "vm2", *boot, "--cpus", "2", "--cpuset", "1")
     # Racing starts of one VM: exactly one starts it, the others find it running.
     with concurrent.futures.ThreadPoolExecutor(4) as ex:
         res = list(ex.map(lambda i: cli.run("start", "vm2"), range(4)))
@@ -226,6 +226,15 @@ def run(cli, d, boot):
     rows = cli.ls()
     pid1, pid2 = rows["vm1"][1], rows["vm2"][1]
     assert rows["vm2"][2] == "2" and pid1 != pid2
+    # --cpuset 1: both vCPU threads run on host CPU 1 only.
+    pinned = {}
+    for tid in os.listdir(f"/proc/{pid2}/task"):
+        with open(f"/proc/{pid2}/task/{tid}/comm") as f:
+            comm = f.read().strip()
+        if comm.startswith("vcpu"):
+            with open(f"/proc/{pid2}/task/{tid}/status") as f:
+                pinned[comm] = [ln.split()[1] for ln in f if ln.startswith("Cpus_allowed_list")][0]
+    assert pinned == {"vcpu0": "1", "vcpu1": "1"}, pinned
 
     # kill -9 of one leaves the other running.
     os.kill(pid1, signal.SIGKILL)
