@@ -7,8 +7,9 @@ command runs), pause (the guest clock stops, the VMM uses no CPU), resume,
 actions invalid in the state, reset (the guest boots again), graceful stop
 (the guest powers off), start again, two VMs side by side where kill -9 of
 one leaves the other running and 'ls' shows the killed one stopped, start
-after the process is gone, rm (refused while running without --force), and
---cpu-max/--memory-limit: applied through cgroup v2 when the host offers it,
+after the process is gone, rm (refused while running without --force), a
+start failing half-way, memory overcommit (two guests larger together than
+the host's RAM), and --cpu-max/--memory-limit: applied through cgroup v2 when the host offers it,
 else one clear error.
 """
 import argparse
@@ -140,6 +141,26 @@ def check_limits(cli, d):
         cli.ok("rm", "--force", name)
         assert not os.path.exists(cg), "the cgroup outlived its VM"
         print(f"{flag}: applied in {cg}")
+
+
+def check_overcommit(cli, d):
+    """Two VMs whose guest memory together exceeds the host's RAM both boot:
+    guest RAM is reserved lazily."""
+    with open("/proc/meminfo") as f:
+        total_mib = int(f.readline().split()[1]) // 1024
+    each = min(65536, total_mib // 2 + 1024)
+    for n in ("big1", "big2"):
+        cli.ok("create", n, "--memory", f"{each}M", "--kernel", f"{d}/Image",
+               "--initrd", f"{d}/initramfs.cpio.gz")
+        cli.ok("start", n)
+    for n in ("big1", "big2"):
+        cli.wait_log(n, PROMPT)
+        m = inspect(cli, n)["metrics"]
+        assert m["guest_mem_touched_bytes"] < (each << 20) // 4, m
+    print(f"overcommit: 2 x {each} MiB guests on a {total_mib} MiB host, touched "
+          f"{inspect(cli, 'big1')['metrics']['guest_mem_touched_bytes'] >> 20} MiB each")
+    for n in ("big1", "big2"):
+        cli.ok("rm", "--force", n)
 
 
 def main():
@@ -284,6 +305,7 @@ def run(cli, d, boot):
     assert vmms == [], f"a VMM was left behind: {vmms}"
     cli.ok("rm", "vm3")
 
+    check_overcommit(cli, d)
     check_limits(cli, d)
 
 
