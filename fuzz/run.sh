@@ -18,7 +18,7 @@ done
 clang-14 -g -O1 -std=c17 -D_GNU_SOURCE -Isrc -fno-strict-aliasing \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	"${srcs[@]}" -lm -o "$bin"
-# The dictionary-free run: the corpus seeds the opcodes and sections.
+# The corpus seeds whole modules; the dictionary supplies sections and opcodes.
 exec "$bin" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-	-artifact_prefix="$out/crashes/" -print_final_stats=1 "$@" \
+	-artifact_prefix="$out/crashes/" -print_final_stats=1 -dict=fuzz/wasm.dict "$@" \
 	"$out/wasm_load" fuzz/corpus/wasm_load
