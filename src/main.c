@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "wasm"))
 		return cmd_wasm(argc - 1, argv + 1);
 	if (!strcmp(cmd, "vmm"))
-		return cmd_vmm(argc - 1, argv + 1);
+		return cmd_vmm_exec(argc - 1, argv + 1);
 	if (cmd_manage_handles(cmd))
 		return cmd_manage(argc - 1, argv + 1);
 	fprintf(stderr, "vessel: unknown command '%s' (try 'vessel --help')\n", cmd);

@@ -17,6 +17,8 @@ int cmd_disk(int argc, char **argv);
 int cmd_wasm(int argc, char **argv);
 /* vessel vmm: one VM process serving the HTTP API on a unix socket (api/). */
 int cmd_vmm(int argc, char **argv);
+/* vessel vmm in the vessel executable: runs the sibling vessel-vmm (cli/vmm_exec.c). */
+int cmd_vmm_exec(int argc, char **argv);
 /* vessel create|start|stop|pause|resume|ls|inspect|console|logs|rm|...: managed VMs (cli/manage.c);
  * argv[0] is the command name. */
 int cmd_manage(int argc, char **argv);
