@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include "devices/goldfish_rtc.h"
 
+#include <errno.h>
 #include <libfdt.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "machine/fdt.h"
+#include "util/log.h"
 
 enum {
 	RTC_TIME_LOW = 0x00,
@@ -206,3 +209,35 @@ static int rtc_fdt(void *dev, struct fdt_ctx *ctx)
 }
 
 const struct mmio_ops goldfish_rtc_ops = {.read = rtc_read, .write = rtc_write, .fdt = rtc_fdt};
+
+void goldfish_rtc_save(struct goldfish_rtc *r, struct goldfish_rtc_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&r->lock);
+	st->offset_ns = r->offset_ns;
+	st->alarm_ns = r->alarm_ns;
+	st->time_high = r->time_high;
+	st->alarm_high = r->alarm_high;
+	st->alarm_running = r->alarm_running;
+	st->irq_enabled = r->irq_enabled;
+	st->irq_pending = r->irq_pending;
+	pthread_mutex_unlock(&r->lock);
+}
+
+int goldfish_rtc_load(struct goldfish_rtc *r, const struct goldfish_rtc_state *st, struct verr *err)
+{
+	if (st->alarm_running > 1 || st->irq_enabled > 1 || st->irq_pending > 1)
+		return verr_set(err, EINVAL, "rtc: bad state");
+	pthread_mutex_lock(&r->lock);
+	r->offset_ns = st->offset_ns;
+	r->alarm_ns = st->alarm_ns;
+	r->time_high = st->time_high;
+	r->alarm_high = st->alarm_high;
+	r->alarm_running = st->alarm_running;
+	r->irq_enabled = st->irq_enabled;
+	r->irq_pending = st->irq_pending;
+	rtc_update_irq(r);
+	pthread_cond_signal(&r->cond); /* the alarm thread looks again */
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}

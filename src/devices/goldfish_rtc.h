@@ -20,4 +20,16 @@ void goldfish_rtc_destroy(struct goldfish_rtc *r);
 
 extern const struct mmio_ops goldfish_rtc_ops;
 
+/* Saved state (snapshots): the guest's offset from host wall time, and the alarm. */
+struct goldfish_rtc_state {
+	int64_t offset_ns;
+	uint64_t alarm_ns;
+	uint32_t time_high, alarm_high;
+	uint8_t alarm_running, irq_enabled, irq_pending, pad[5];
+};
+struct verr;
+void goldfish_rtc_save(struct goldfish_rtc *r, struct goldfish_rtc_state *st);
+int goldfish_rtc_load(struct goldfish_rtc *r, const struct goldfish_rtc_state *st,
+		      struct verr *err);
+
 #endif

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include "devices/uart16550.h"
 
+#include <errno.h>
 #include <libfdt.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "machine/fdt.h"
+#include "util/log.h"
 
 /* Register offsets (reg-shift 0). */
 enum {
@@ -299,3 +302,50 @@ static int uart_fdt(void *dev, struct fdt_ctx *ctx)
 }
 
 const struct mmio_ops uart16550_ops = {.read = uart_read, .write = uart_write, .fdt = uart_fdt};
+
+void uart16550_save(struct uart16550 *u, struct uart16550_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&u->lock);
+	*st = (struct uart16550_state){
+	    .ier = u->ier,
+	    .lcr = u->lcr,
+	    .mcr = u->mcr,
+	    .lsr_err = u->lsr_err,
+	    .scr = u->scr,
+	    .fcr = u->fcr,
+	    .dll = u->dll,
+	    .dlm = u->dlm,
+	    .thr_ipending = u->thr_ipending,
+	    .rx_head = (uint8_t)u->rx_head,
+	    .rx_count = (uint8_t)u->rx_count,
+	};
+	memcpy(st->rx, u->rx, sizeof(st->rx));
+	pthread_mutex_unlock(&u->lock);
+}
+
+int uart16550_load(struct uart16550 *u, const struct uart16550_state *st, struct verr *err)
+{
+	if (st->ier & ~0x0f || st->mcr & ~0x1f || st->lsr_err & ~LSR_ERR ||
+	    st->fcr & ~(FCR_ENABLE | 0xc0) || st->thr_ipending > 1 ||
+	    st->rx_head >= UART16550_FIFO_SIZE ||
+	    st->rx_count > ((st->fcr & FCR_ENABLE) ? UART16550_FIFO_SIZE : 1))
+		return verr_set(err, EINVAL, "uart: bad register state");
+	pthread_mutex_lock(&u->lock);
+	u->ier = st->ier;
+	u->lcr = st->lcr;
+	u->mcr = st->mcr;
+	u->lsr_err = st->lsr_err;
+	u->scr = st->scr;
+	u->fcr = st->fcr;
+	u->dll = st->dll;
+	u->dlm = st->dlm;
+	u->thr_ipending = st->thr_ipending;
+	u->rx_head = st->rx_head;
+	u->rx_count = st->rx_count;
+	u->rx_wanted = false;
+	memcpy(u->rx, st->rx, sizeof(u->rx));
+	uart_update(u);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
+}

@@ -35,4 +35,14 @@ size_t uart16550_rx_push(struct uart16550 *u, const uint8_t *buf, size_t n);
 
 extern const struct mmio_ops uart16550_ops;
 
+/* Saved state (snapshots). */
+struct uart16550_state {
+	uint8_t ier, lcr, mcr, lsr_err, scr, fcr, dll, dlm;
+	uint8_t thr_ipending, rx_head, rx_count, pad;
+	uint8_t rx[UART16550_FIFO_SIZE];
+};
+struct verr;
+void uart16550_save(struct uart16550 *u, struct uart16550_state *st);
+int uart16550_load(struct uart16550 *u, const struct uart16550_state *st, struct verr *err);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "devices/virtio.h"
+#include "util/log.h"
 
 #define VIRTIO_ID_INPUT 18
 
@@ -222,4 +223,40 @@ int virtio_input_power_button_press(struct virtio_device *vdev)
 uint64_t virtio_input_events_delivered(struct virtio_device *vdev)
 {
 	return atomic_load(&to_input(vdev)->delivered);
+}
+
+void virtio_input_save(struct virtio_device *vdev, struct virtio_input_state *st)
+{
+	_Static_assert(VIRTIO_INPUT_STATE_EVENTS == PENDING_MAX, "pending events");
+	struct virtio_input *in = to_input(vdev);
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&in->lock);
+	st->select = in->config[CFG_SELECT];
+	st->subsel = in->config[CFG_SUBSEL];
+	st->head = (uint8_t)in->head;
+	st->count = (uint8_t)in->count;
+	for (unsigned i = 0; i < PENDING_MAX; i++) {
+		st->pending[i].type = in->pending[i].type;
+		st->pending[i].code = in->pending[i].code;
+		st->pending[i].value = in->pending[i].value;
+	}
+	pthread_mutex_unlock(&in->lock);
+}
+
+int virtio_input_load(struct virtio_device *vdev, const struct virtio_input_state *st,
+		      struct verr *err)
+{
+	struct virtio_input *in = to_input(vdev);
+	if (st->head >= PENDING_MAX || st->count > PENDING_MAX)
+		return verr_set(err, EINVAL, "virtio-input: bad event queue");
+	pthread_mutex_lock(&in->lock);
+	in->head = st->head;
+	in->count = st->count;
+	for (unsigned i = 0; i < PENDING_MAX; i++)
+		in->pending[i] = (struct input_event_le){st->pending[i].type, st->pending[i].code,
+							 st->pending[i].value};
+	pthread_mutex_unlock(&in->lock);
+	/* The union follows the selector, as after the driver's own writes. */
+	input_config_write(vdev, CFG_SELECT, 2, (uint64_t)st->subsel << 8 | st->select);
+	return 0;
 }

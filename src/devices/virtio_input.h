@@ -33,4 +33,19 @@ int virtio_input_power_button_press(struct virtio_device *vdev);
 /* Presses delivered to the driver so far (for tests and metrics). */
 uint64_t virtio_input_events_delivered(struct virtio_device *vdev);
 
+/* Saved state (snapshots): the config selector and the events not yet delivered. */
+#define VIRTIO_INPUT_DEVICE_ID	  18
+#define VIRTIO_INPUT_STATE_EVENTS 16
+struct virtio_input_state {
+	uint8_t select, subsel, head, count;
+	struct {
+		uint16_t type, code;
+		uint32_t value;
+	} pending[VIRTIO_INPUT_STATE_EVENTS];
+};
+struct verr;
+void virtio_input_save(struct virtio_device *vdev, struct virtio_input_state *st);
+int virtio_input_load(struct virtio_device *vdev, const struct virtio_input_state *st,
+		      struct verr *err);
+
 #endif

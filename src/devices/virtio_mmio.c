@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "devices/virtio.h"
 #include "util/log.h"
@@ -443,3 +444,134 @@ static int mmio_write(void *dev, uint64_t off, unsigned size, uint64_t val)
 }
 
 const struct mmio_ops virtio_mmio_ops = {.read = mmio_read, .write = mmio_write};
+
+/* ---- Snapshots ---------------------------------------------------------------- */
+
+void virtio_mmio_freeze(struct virtio_mmio *t)
+{
+	if (!t->vdev)
+		return;
+	for (unsigned i = 0; i < t->vdev->num_queues; i++)
+		virtq_freeze(&t->vdev->vq[i]);
+}
+
+void virtio_mmio_kick_all(struct virtio_mmio *t)
+{
+	struct virtio_device *vdev = t->vdev;
+	if (!vdev || !atomic_load(&vdev->driver_ok))
+		return;
+	/* Buffers made available meanwhile (or held back by a backend) get looked at. */
+	for (unsigned i = 0; i < vdev->num_queues; i++) {
+		pthread_mutex_lock(&t->lock);
+		bool ready = t->q[i].ready;
+		pthread_mutex_unlock(&t->lock);
+		if (ready)
+			vdev->ops->queue_notify(vdev, i);
+	}
+}
+
+void virtio_mmio_thaw(struct virtio_mmio *t)
+{
+	if (!t->vdev)
+		return;
+	for (unsigned i = 0; i < t->vdev->num_queues; i++)
+		virtq_thaw(&t->vdev->vq[i]);
+	virtio_mmio_kick_all(t);
+}
+
+void virtio_mmio_save(struct virtio_mmio *t, struct virtio_mmio_state *st)
+{
+	_Static_assert(VIRTIO_MMIO_STATE_QUEUES == VIRTIO_MAX_QUEUES, "queue count");
+	memset(st, 0, sizeof(*st));
+	if (!t->vdev)
+		return;
+	struct virtio_device *vdev = t->vdev;
+	pthread_mutex_lock(&t->lock);
+	st->device_id = vdev->device_id;
+	st->num_queues = vdev->num_queues;
+	st->dev_features_sel = t->dev_features_sel;
+	st->drv_features_sel = t->drv_features_sel;
+	st->queue_sel = t->queue_sel;
+	st->status = t->status;
+	st->drv_features = t->drv_features;
+	st->driver_features = atomic_load(&vdev->driver_features);
+	st->config_generation = atomic_load(&t->config_generation);
+	st->needs_reset = atomic_load(&t->needs_reset);
+	st->driver_ok = atomic_load(&vdev->driver_ok);
+	for (unsigned i = 0; i < vdev->num_queues; i++) {
+		struct virtio_mmio_queue_state *q = &st->q[i];
+		q->desc = t->q[i].desc;
+		q->driver = t->q[i].driver;
+		q->device = t->q[i].device;
+		q->num = t->q[i].num;
+		q->ready = t->q[i].ready;
+		virtq_save(&vdev->vq[i], &q->vq);
+	}
+	pthread_mutex_unlock(&t->lock);
+	st->isr = isr_read(t);
+}
+
+static int mmio_load_check(struct virtio_mmio *t, const struct virtio_mmio_state *st,
+			   struct verr *err)
+{
+	struct virtio_device *vdev = t->vdev;
+	uint32_t id = vdev ? vdev->device_id : 0;
+	if (st->device_id != id)
+		return verr_set(err, EINVAL, "virtio: saved device %u, this slot has device %u",
+				st->device_id, id);
+	if (!vdev)
+		return 0;
+	if (st->num_queues != vdev->num_queues)
+		return verr_set(err, EINVAL, "virtio: saved %u queues, the device has %u",
+				st->num_queues, vdev->num_queues);
+	if (st->status & ~(0xffu & ~VIRTIO_STATUS_NEEDS_RESET))
+		return verr_set(err, EINVAL, "virtio: bad status");
+	if (st->drv_features & ~offered_features(vdev) ||
+	    (st->driver_features && st->driver_features != st->drv_features) ||
+	    (!!(st->status & VIRTIO_STATUS_FEATURES_OK) != !!st->driver_features))
+		return verr_set(err, EINVAL, "virtio: features the device does not offer");
+	if (st->needs_reset > 1 || st->driver_ok > 1 || st->isr & ~3u ||
+	    st->driver_ok != !!(st->status & VIRTIO_STATUS_DRIVER_OK))
+		return verr_set(err, EINVAL, "virtio: bad device state");
+	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		if (st->q[i].ready > 1 || (i >= vdev->num_queues && st->q[i].ready))
+			return verr_set(err, EINVAL, "virtio: bad state of queue %u", i);
+	return 0;
+}
+
+int virtio_mmio_load(struct virtio_mmio *t, const struct virtio_mmio_state *st, struct verr *err)
+{
+	int r = mmio_load_check(t, st, err);
+	if (r || !t->vdev)
+		return r;
+	struct virtio_device *vdev = t->vdev;
+	pthread_mutex_lock(&t->lock);
+	for (unsigned i = 0; i < vdev->num_queues && !r; i++) {
+		const struct virtio_mmio_queue_state *q = &st->q[i];
+		t->q[i] = (struct mmio_queue){
+		    .num = q->num, .desc = q->desc, .driver = q->driver, .device = q->device};
+		if (!q->ready)
+			continue;
+		r = virtq_load(&vdev->vq[i], t->mem, q->num, vdev->queue_max[i], q->desc, q->driver,
+			       q->device, st->drv_features, &q->vq);
+		if (r)
+			r = verr_set(err, EINVAL, "virtio: queue %u: bad size or ring address", i);
+		else
+			t->q[i].ready = true;
+	}
+	if (!r) {
+		t->dev_features_sel = st->dev_features_sel;
+		t->drv_features_sel = st->drv_features_sel;
+		t->queue_sel = st->queue_sel;
+		t->status = st->status;
+		t->drv_features = st->drv_features;
+		atomic_store(&vdev->driver_features, st->driver_features);
+		atomic_store(&t->config_generation, st->config_generation);
+		atomic_store(&t->needs_reset, st->needs_reset);
+		atomic_store(&vdev->driver_ok, st->driver_ok);
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (!r)
+		irq_update_bits(t, st->isr, ~st->isr);
+	return r;
+}

@@ -268,7 +268,7 @@ static int avail_pending(struct virtq *q)
 
 static int pop_locked(struct virtq *q, struct virtq_elem **out)
 {
-	if (!q->ready || q->broken)
+	if (!q->ready || q->broken || q->frozen)
 		return 0;
 	int n = avail_pending(q);
 	if (n == 0 && q->event_idx) {
@@ -480,4 +480,71 @@ size_t virtq_elem_write(const struct virtq_elem *e, uint64_t off, const void *bu
 {
 	/* The driver's writable buffers; the cast is safe: to_guest only reads buf. */
 	return elem_copy(e, e->n_out, e->n_in, off, (uint8_t *)(uintptr_t)buf, len, true);
+}
+
+void virtq_freeze(struct virtq *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->frozen = true;
+	while (q->inflight)
+		pthread_cond_wait(&q->idle, &q->lock);
+	pthread_mutex_unlock(&q->lock);
+}
+
+void virtq_thaw(struct virtq *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->frozen = false;
+	pthread_mutex_unlock(&q->lock);
+}
+
+void virtq_save(struct virtq *q, struct virtq_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&q->lock);
+	st->last_avail = q->last_avail;
+	st->used_idx = q->used_idx;
+	st->signalled_used = q->signalled_used;
+	st->signalled_valid = q->signalled_valid;
+	st->broken = q->broken;
+	pthread_mutex_unlock(&q->lock);
+}
+
+int virtq_load(struct virtq *q, struct guest_mem *mem, uint16_t size, uint16_t max, uint64_t desc,
+	       uint64_t avail, uint64_t used, uint64_t features, const struct virtq_state *st)
+{
+	if (st->signalled_valid > 1 || st->broken > 1)
+		return -EINVAL;
+	if (!is_pow2(size) || size > max || max > VIRTQ_MAX_SIZE)
+		return -EINVAL;
+	if (desc % 16 || avail % 2 || used % 4)
+		return -EINVAL;
+	uint8_t *d = guest_mem_ptr(mem, desc, (uint64_t)DESC_SIZE * size);
+	uint8_t *a = guest_mem_ptr(mem, avail, 6 + 2 * (uint64_t)size);
+	uint8_t *u = guest_mem_ptr(mem, used, 6 + 8 * (uint64_t)size);
+	if (!d || !a || !u)
+		return -EINVAL;
+	struct virtq_buf *scratch = malloc(SCRATCH_ENTRIES() * sizeof(*scratch));
+	if (!scratch)
+		return -ENOMEM;
+	pthread_mutex_lock(&q->lock);
+	free(q->scratch);
+	q->scratch = scratch;
+	q->mem = mem;
+	q->size = size;
+	q->desc = d;
+	q->avail = a;
+	q->used = u;
+	q->used_gpa = used;
+	q->event_idx = (features >> VIRTIO_F_RING_EVENT_IDX) & 1;
+	q->indirect = (features >> VIRTIO_F_RING_INDIRECT_DESC) & 1;
+	/* Impossible indices are caught where they are used, as for a live driver. */
+	q->last_avail = st->last_avail;
+	q->used_idx = st->used_idx;
+	q->signalled_used = st->signalled_used;
+	q->signalled_valid = st->signalled_valid;
+	q->broken = st->broken;
+	q->ready = true;
+	pthread_mutex_unlock(&q->lock);
+	return 0;
 }

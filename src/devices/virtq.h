@@ -65,6 +65,7 @@ struct virtq {
 	uint16_t used_idx;   /* our copy of used->idx */
 	uint16_t signalled_used;
 	bool signalled_valid;
+	bool frozen;	   /* virtq_freeze(): pops find nothing */
 	unsigned inflight; /* popped, not yet pushed */
 	uint32_t gen;	   /* bumped at every stop: stale pushes are dropped */
 	struct virtq_buf *scratch;
@@ -109,5 +110,22 @@ void virtq_unpop(struct virtq *q, struct virtq_elem **e, unsigned n);
  * return the bytes copied (short when the part ends). */
 size_t virtq_elem_read(const struct virtq_elem *e, uint64_t off, void *buf, size_t len);
 size_t virtq_elem_write(const struct virtq_elem *e, uint64_t off, const void *buf, size_t len);
+
+/*
+ * Snapshots.  virtq_freeze() makes pops find nothing and waits until no
+ * chain is in flight, so that the ring, the indices below and guest memory
+ * stay still while they are saved; virtq_thaw() undoes it.
+ */
+struct virtq_state {
+	uint16_t last_avail, used_idx, signalled_used;
+	uint8_t signalled_valid, broken;
+};
+void virtq_freeze(struct virtq *q);
+void virtq_thaw(struct virtq *q);
+void virtq_save(struct virtq *q, struct virtq_state *st);
+/* virtq_start() for a restored queue: the same checks, and guest memory is
+ * left alone (the rings in it are the driver's, as saved).  0 or -EINVAL. */
+int virtq_load(struct virtq *q, struct guest_mem *mem, uint16_t size, uint16_t max, uint64_t desc,
+	       uint64_t avail, uint64_t used, uint64_t features, const struct virtq_state *st);
 
 #endif

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include "machine/aclint.h"
 
+#include <errno.h>
 #include <libfdt.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "machine/fdt.h"
+#include "util/log.h"
 
 #define ACLINT_MSIP_BASE     0x0
 #define ACLINT_MTIMECMP_BASE 0x4000
@@ -141,3 +144,29 @@ static int aclint_fdt(void *dev, struct fdt_ctx *ctx)
 
 const struct mmio_ops aclint_mmio_ops = {
     .read = aclint_read, .write = aclint_write, .fdt = aclint_fdt};
+
+void aclint_save(struct aclint *a, struct aclint_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&a->lock);
+	st->nharts = a->nharts;
+	for (unsigned h = 0; h < a->nharts; h++)
+		st->msip[h] = a->msip[h];
+	pthread_mutex_unlock(&a->lock);
+}
+
+int aclint_load(struct aclint *a, const struct aclint_state *st, struct verr *err)
+{
+	if (st->nharts != a->nharts)
+		return verr_set(err, EINVAL, "clint: saved for %u harts, not %u", st->nharts,
+				a->nharts);
+	for (unsigned h = 0; h < ACLINT_MAX_HARTS; h++)
+		if (st->msip[h] > 1 || (h >= a->nharts && st->msip[h]))
+			return verr_set(err, EINVAL, "clint: bad msip for hart %u", h);
+	pthread_mutex_lock(&a->lock);
+	/* MSIP in the harts' mip comes back with the harts. */
+	for (unsigned h = 0; h < a->nharts; h++)
+		a->msip[h] = st->msip[h];
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}

@@ -23,4 +23,13 @@ void aclint_attach_hart(struct aclint *a, unsigned h, struct hart_port port);
 
 extern const struct mmio_ops aclint_mmio_ops;
 
+/* Saved state (snapshots); mtimecmp is saved with each hart. */
+struct aclint_state {
+	uint32_t nharts;
+	uint8_t msip[ACLINT_MAX_HARTS];
+};
+struct verr;
+void aclint_save(struct aclint *a, struct aclint_state *st);
+int aclint_load(struct aclint *a, const struct aclint_state *st, struct verr *err);
+
 #endif

@@ -2,10 +2,13 @@
 #include "machine/plic.h"
 
 #include <libfdt.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "machine/fdt.h"
+#include "util/log.h"
 
 #define PLIC_SOURCES	  1024
 #define PLIC_WORDS	  (PLIC_SOURCES / 32)
@@ -248,3 +251,57 @@ static int plic_fdt(void *dev, struct fdt_ctx *ctx)
 }
 
 const struct mmio_ops plic_mmio_ops = {.read = plic_read, .write = plic_write, .fdt = plic_fdt};
+
+void plic_save(struct plic *p, struct plic_state *st)
+{
+	_Static_assert(PLIC_STATE_SOURCES == PLIC_SOURCES, "plic_state layout");
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&p->lock);
+	st->nharts = p->nharts;
+	st->ndev = p->ndev;
+	memcpy(st->priority, p->priority, sizeof(st->priority));
+	memcpy(st->level, p->level, sizeof(st->level));
+	memcpy(st->pending, p->pending, sizeof(st->pending));
+	memcpy(st->claimed, p->claimed, sizeof(st->claimed));
+	memcpy(st->enable, p->enable, sizeof(st->enable));
+	memcpy(st->threshold, p->threshold, sizeof(st->threshold));
+	for (unsigned c = 0; c < PLIC_CONTEXTS; c++)
+		st->output[c] = p->output[c];
+	pthread_mutex_unlock(&p->lock);
+}
+
+int plic_load(struct plic *p, const struct plic_state *st, struct verr *err)
+{
+	if (st->nharts != p->nharts || st->ndev != p->ndev)
+		return verr_set(err, EINVAL,
+				"plic: saved for %u harts and %u sources, not %u and %u",
+				st->nharts, st->ndev, p->nharts, p->ndev);
+	for (unsigned s = 0; s < PLIC_SOURCES; s++)
+		if (st->priority[s] > PLIC_PRIO_MASK ||
+		    (st->priority[s] && (s == 0 || s > p->ndev)))
+			return verr_set(err, EINVAL, "plic: bad priority for source %u", s);
+	for (unsigned c = 0; c < PLIC_CONTEXTS; c++) {
+		if (st->threshold[c] > PLIC_PRIO_MASK || st->output[c] > 1 ||
+		    (c >= p->nctx && (st->threshold[c] || st->output[c])))
+			return verr_set(err, EINVAL, "plic: bad state for context %u", c);
+		for (unsigned w = 0; w < PLIC_WORDS; w++)
+			if (st->enable[c][w] & ~(c < p->nctx ? plic_word_mask(p, w) : 0))
+				return verr_set(err, EINVAL,
+						"plic: context %u enables a missing source", c);
+	}
+	for (unsigned w = 0; w < PLIC_WORDS; w++)
+		if ((st->level[w] | st->pending[w] | st->claimed[w]) & ~plic_word_mask(p, w))
+			return verr_set(err, EINVAL, "plic: a missing source is pending");
+	pthread_mutex_lock(&p->lock);
+	memcpy(p->priority, st->priority, sizeof(p->priority));
+	memcpy(p->level, st->level, sizeof(p->level));
+	memcpy(p->pending, st->pending, sizeof(p->pending));
+	memcpy(p->claimed, st->claimed, sizeof(p->claimed));
+	memcpy(p->enable, st->enable, sizeof(p->enable));
+	memcpy(p->threshold, st->threshold, sizeof(p->threshold));
+	/* The harts' mip bits come back with the harts: outputs are as they were. */
+	for (unsigned c = 0; c < PLIC_CONTEXTS; c++)
+		p->output[c] = st->output[c];
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}

@@ -29,4 +29,23 @@ struct irq_chip *plic_irq_chip(struct plic *p);
 
 extern const struct mmio_ops plic_mmio_ops;
 
+/* Saved state (snapshots): plain data, checked against the PLIC on load. */
+#define PLIC_STATE_SOURCES  1024
+#define PLIC_STATE_CONTEXTS (2 * PLIC_MAX_HARTS)
+struct plic_state {
+	uint32_t nharts, ndev;
+	uint32_t priority[PLIC_STATE_SOURCES];
+	uint32_t level[PLIC_STATE_SOURCES / 32];
+	uint32_t pending[PLIC_STATE_SOURCES / 32];
+	uint32_t claimed[PLIC_STATE_SOURCES / 32];
+	uint32_t enable[PLIC_STATE_CONTEXTS][PLIC_STATE_SOURCES / 32];
+	uint32_t threshold[PLIC_STATE_CONTEXTS];
+	uint8_t output[PLIC_STATE_CONTEXTS];
+};
+
+struct verr;
+void plic_save(struct plic *p, struct plic_state *st);
+/* Before the harts run; -EINVAL (err filled) when the state does not fit this PLIC. */
+int plic_load(struct plic *p, const struct plic_state *st, struct verr *err);
+
 #endif

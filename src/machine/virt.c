@@ -316,7 +316,7 @@ struct machine *machine_create(const struct vm_config *cfg, struct verr *err)
 	}
 	if (!r)
 		r = machine_add_devices(m, err);
-	if (!r)
+	if (!r && !cfg->restoring)
 		r = machine_boot_setup(m, err);
 	if (!r)
 		r = machine_add_harts(m, err);
@@ -452,6 +452,33 @@ void machine_hart_stats(struct machine *m, unsigned hart, struct machine_hart_st
 		h->cpu_ns = machine_clock_ns(h->clock);
 	st->cpu_ns = h->cpu_ns;
 	pthread_mutex_unlock(&m->ctl);
+}
+
+void machine_get_parts(struct machine *m, struct machine_parts *p)
+{
+	*p = (struct machine_parts){
+	    .mem = &m->mem,
+	    .tb = &m->tb,
+	    .nharts = m->nharts,
+	    .plic = m->plic,
+	    .clint = m->clint,
+	    .uart = m->uart,
+	    .rtc = m->rtc,
+	};
+	for (unsigned i = 0; i < m->nharts; i++)
+		p->cpu[i] = m->hart[i].cpu;
+	for (unsigned i = 0; i < VIRT_VIRTIO_SLOTS; i++) {
+		p->virtio[i] = m->virtio[i];
+		p->vdev[i] = m->cfg.virtio[i];
+	}
+}
+
+uint64_t machine_paused_ticks(struct machine *m)
+{
+	pthread_mutex_lock(&m->ctl);
+	uint64_t t = m->paused_ticks;
+	pthread_mutex_unlock(&m->ctl);
+	return t;
 }
 
 uint64_t machine_mem_touched(const struct machine *m)

@@ -53,6 +53,9 @@ struct vm_config {
 	struct virtio_device *virtio[VIRT_VIRTIO_SLOTS]; /* NULL: empty slot */
 	bool pin_harts; /* run hart i's thread on host CPU hart_cpu[i] */
 	int hart_cpu[VIRT_MAX_HARTS];
+	/* Build the machine without loading firmware, kernel or device tree:
+	 * its whole state is about to come from a snapshot (snapshot/). */
+	bool restoring;
 };
 
 /* How machine_run() ended. */
@@ -121,5 +124,30 @@ void machine_hart_stats(struct machine *m, unsigned hart, struct machine_hart_st
 
 /* Bytes of guest RAM resident in the host (pages the guest or a device touched). */
 uint64_t machine_mem_touched(const struct machine *m);
+
+/* The parts of a machine, for saving and restoring its state (snapshot/). */
+struct cpu;
+struct plic;
+struct aclint;
+struct uart16550;
+struct goldfish_rtc;
+struct virtio_mmio;
+struct guest_mem;
+struct timebase;
+struct machine_parts {
+	struct guest_mem *mem;
+	struct timebase *tb;
+	unsigned nharts;
+	struct cpu *cpu[VIRT_MAX_HARTS];
+	struct plic *plic;
+	struct aclint *clint;
+	struct uart16550 *uart;
+	struct goldfish_rtc *rtc;
+	struct virtio_mmio *virtio[VIRT_VIRTIO_SLOTS];
+	struct virtio_device *vdev[VIRT_VIRTIO_SLOTS]; /* NULL: empty slot */
+};
+void machine_get_parts(struct machine *m, struct machine_parts *p);
+/* The guest clock while the machine is paused (machine_pause() returned 0). */
+uint64_t machine_paused_ticks(struct machine *m);
 
 #endif
