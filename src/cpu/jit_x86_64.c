@@ -65,6 +65,8 @@ struct emit {
 	bool overflow;
 	int8_t host[33];      /* host register caching guest register i, or -1 */
 	uint64_t written;     /* guest registers the block writes (bit i) */
+	uint64_t wr_now;      /* ... of which the code emitted so far has written */
+	uint64_t live_in;     /* cached registers the block reads before writing them */
 	uint64_t paddr;	      /* guest-physical address of the block */
 	const uint8_t *stub;  /* the hart's lookup stub (emit_lookup_stub) */
 	const uint8_t *chain; /* the hart's chain stub (emit_chain_stub) */
@@ -155,10 +157,12 @@ static void store_x(struct emit *e, unsigned i, int reg)
 {
 	if (i == 32)
 		return; /* x0: the result is discarded */
-	if (e->host[i] >= 0)
+	if (e->host[i] >= 0) {
 		rr(e, 1, 0x89, reg, e->host[i]);
-	else
+		e->wr_now |= 1ull << i;
+	} else {
 		rm(e, 1, 0x89, reg, RBX, XOFF(i));
+	}
 }
 
 /* The host register to read guest register i from: its cache register, or 'scratch' loaded. */
@@ -180,14 +184,21 @@ static void finish_rd(struct emit *e, unsigned i, int d)
 {
 	if (d == RAX)
 		store_x(e, i, RAX);
+	else
+		e->wr_now |= 1ull << i;
 }
 
-/* Write cached guest registers the block changes back to h->x; from 'first' in cache_regs. */
+/*
+ * Write the cached guest registers the code so far has changed back to
+ * h->x; from 'first' in cache_regs.  Only those: a register the block
+ * writes before reading is not loaded at entry, so until it is written its
+ * host register holds nothing.
+ */
 static void cache_writeback(struct emit *e, unsigned first)
 {
 	for (unsigned i = 1; i < 32; i++) {
 		int r = e->host[i];
-		if (r < 0 || !(e->written >> i & 1))
+		if (r < 0 || !(e->wr_now >> i & 1))
 			continue;
 		for (unsigned k = first; k < NCACHE; k++)
 			if (cache_regs[k] == r)
@@ -195,12 +206,12 @@ static void cache_writeback(struct emit *e, unsigned first)
 	}
 }
 
-/* Reload cached guest registers held in host registers from 'first' on. */
-static void cache_reload(struct emit *e, unsigned first)
+/* Reload cached guest registers in 'set' held in host registers from 'first' on. */
+static void cache_reload(struct emit *e, unsigned first, uint64_t set)
 {
 	for (unsigned i = 1; i < 32; i++) {
 		int r = e->host[i];
-		if (r < 0)
+		if (r < 0 || !(set >> i & 1))
 			continue;
 		for (unsigned k = first; k < NCACHE; k++)
 			if (cache_regs[k] == r)
@@ -259,7 +270,7 @@ static void call(struct emit *e, const void *fn)
 static void call_saving(struct emit *e, const void *fn)
 {
 	call(e, fn);
-	cache_reload(e, NCALLEE); /* movs only: rax and the flags are kept */
+	cache_reload(e, NCALLEE, ~0ull); /* movs only: rax and the flags are kept */
 }
 
 /* reg = h->x[i] from memory (after a writeback: rsi and rdi may be cached). */
@@ -315,14 +326,17 @@ static void add_instret(struct emit *e, unsigned n)
 	}
 }
 
-/* Leave the block: h->pc = rax, 'retired' instructions retired. */
+/*
+ * Leave the block for pc rax, 'retired' instructions retired.  Exits leave
+ * the new pc in rax only: whatever returns to the dispatcher from there (the
+ * stubs, a chained entry that declines) stores it to h->pc.
+ */
 static void jmp_stub(struct emit *e);
 static void jmp_back(struct emit *e, size_t target);
 
 static void exit_rax(struct emit *e, unsigned retired)
 {
 	cache_writeback(e, 0);
-	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
 	add_instret(e, retired);
 	jmp_stub(e);
 }
@@ -344,7 +358,7 @@ static size_t here(const struct emit *e);
 
 /*
  * Leave for the guest-physical address 'target' (in the block's page), at
- * virtual pc rax, once h->pc and instret are up to date.  The exit is a jmp
+ * virtual pc rax, once instret is up to date.  The exit is a jmp
  * whose rel32 first points at the chain stub, which hands the slot after it
  * to the dispatcher (h->jit_link); once the dispatcher has found the target
  * block translated, jit_link() points the rel32 straight at that block's
@@ -362,10 +376,11 @@ static void exit_chained(struct emit *e, uint64_t target)
 	patch_to(e, slot_ref, slot);
 }
 
-/* An exit not linked yet: its slot in rcx, for the dispatcher. */
+/* An exit not linked yet: its slot in rcx, for the dispatcher; pc in rax. */
 static void emit_chain_stub(struct emit *e)
 {
 	rm(e, 1, 0x89, RCX, RBX, HOFF(jit_link));
+	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
 	epilogue(e);
 }
 
@@ -383,7 +398,7 @@ void jit_link(struct hart *h, uint64_t *slot, const struct block *b)
 
 /*
  * A block's chained entry, right after the frame setup: reached with the
- * target pc in rax and h->pc, instret already stored.  Go back to the
+ * target pc in rax and instret already counted.  Go back to the
  * dispatcher when an interrupt, request or timer check is due, or when a
  * fence.i since the block was last checked asks for its bytes to be
  * compared again (gen); else set r12 and run the block.
@@ -407,6 +422,7 @@ static void emit_chain_entry(struct emit *e, const struct block *b)
 	b4(e, 0);
 	for (unsigned i = 0; i < 3; i++)
 		patch_to(e, out[i], here(e));
+	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
 	epilogue(e);
 	patch_to(e, go, here(e));
 }
@@ -415,7 +431,7 @@ _Static_assert(sizeof(struct jc_entry) == 32, "jump-cache entries are indexed by
 
 /*
  * Shared by the blocks of a hart, at the start of its code buffer: go on at
- * virtual pc rax (h->pc and instret already stored) in the translated block
+ * virtual pc rax (instret already counted) in the translated block
  * the jump cache gives for it, under the same conditions as the
  * dispatcher's fast path (entry tagged with pc, mode and epoch; the fetch
  * TLB still maps pc as when the entry was made), unless an interrupt,
@@ -470,6 +486,7 @@ static void emit_lookup_stub(struct emit *e)
 	rr(e, 0, 0xff, 4, RCX); /* jmp rcx: its chained entry, same frame */
 	for (unsigned i = 0; i < n; i++)
 		patch_to(e, out[i], here(e));
+	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
 	epilogue(e);
 }
 
@@ -506,7 +523,6 @@ static void exit_static(struct emit *e, int64_t delta, unsigned retired)
 	}
 	pc_plus(e, RAX, delta);
 	cache_writeback(e, 0);
-	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
 	add_instret(e, retired);
 	int64_t off = (int64_t)(e->paddr & 0xfff) + delta;
 	if (off >= 0 && off < 4096)
@@ -949,6 +965,7 @@ static helper_fn helper_for(enum cpu_op op)
 struct slow {
 	size_t jne_at; /* rel32 of the jne taken on a miss */
 	size_t resume; /* where the fast path continues */
+	uint64_t wr;   /* registers written before the access (emit.wr_now) */
 	const struct insn *in;
 	unsigned index; /* instructions before it in the block */
 };
@@ -993,6 +1010,7 @@ static bool memop_of(enum cpu_op op, struct memop *m)
 static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, const struct memop *m)
 {
 	struct emit *e = &x->e;
+	uint64_t wr = e->wr_now;
 	int base = src_reg(e, in->rs1, RAX);
 	rm(e, 1, 0x8d, RAX, base, in->imm);		/* lea rax, [base + imm]: the address */
 	rr(e, 0, 0x89, RAX, RDX);			/* mov edx, eax */
@@ -1024,6 +1042,7 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 	struct slow *s = &x->slow[x->nslow++];
 	s->jne_at = jne;
 	s->resume = here(e);
+	s->wr = wr;
 	s->in = in;
 	s->index = index;
 }
@@ -1049,6 +1068,7 @@ static void emit_slow(struct xlate *x, const struct slow *s)
 	struct memop m = {0};
 	memop_of((enum cpu_op)s->in->opc, &m);
 	patch_to(e, s->jne_at, here(e));
+	e->wr_now = s->wr;
 	cache_writeback(e, 0);
 	rr(e, 1, 0x89, RBX, RDI);
 	rr(e, 1, 0x89, RAX, RSI);
@@ -1431,18 +1451,45 @@ void jit_destroy(struct hart *h)
 	h->jit_size = h->jit_used = 0;
 }
 
+/* Whether 'in' may leave its block for the block's own start (a loop). */
+static bool exits_to_start(const struct insn *in)
+{
+	switch ((enum cpu_op)in->opc) {
+	case OP_END:
+		return in->pc_off == 0;
+	case OP_JAL:
+	case OP_BEQ:
+	case OP_BNE:
+	case OP_BLT:
+	case OP_BGE:
+	case OP_BLTU:
+	case OP_BGEU:
+		return (int64_t)in->pc_off + in->imm == 0;
+	default:
+		return false;
+	}
+}
+
 /* Give the most used guest registers of b host registers. */
 static void cache_assign(struct emit *e, const struct block *b)
 {
 	unsigned uses[33] = {0};
+	uint64_t read_first = 0;
+	bool loops = false;
 	e->written = 0;
-	for (unsigned i = 0; i < b->ninsn; i++) {
+	for (unsigned i = 0; i <= b->ninsn; i++) {
 		const struct insn *in = &b->insn[i];
 		uses[in->rd]++;
 		uses[in->rs1]++;
 		uses[in->rs2]++;
+		read_first |= ((1ull << in->rs1) | (1ull << in->rs2)) & ~e->written;
 		e->written |= 1ull << in->rd;
+		loops |= exits_to_start(in);
 	}
+	/* A block that loops on itself runs its body again with every cached
+	 * register live: all are loaded at entry and count as written. */
+	e->live_in = loops ? ~0ull : read_first;
+	e->wr_now = loops ? e->written : 0;
 	uses[0] = 0; /* x0 reads as 0 and x32 is the sink: neither is cached */
 	memset(e->host, -1, sizeof(e->host));
 	for (unsigned k = 0; k < NCACHE; k++) {
@@ -1461,6 +1508,14 @@ int jit_translate(struct hart *h, struct block *b)
 	if (!h->jit_buf || h->jit_size - h->jit_used < JIT_BLOCK_MAX)
 		return -ENOSPC;
 	struct xlate x;
+	if (h->jit_used == 0 && perf_map) {
+		/* Profiling: never reuse addresses perf already has names for (leaks the old
+		 * buffer). */
+		void *p = mmap(NULL, h->jit_size, PROT_READ | PROT_WRITE | PROT_EXEC,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p != MAP_FAILED)
+			h->jit_buf = p;
+	}
 	if (h->jit_used == 0) {
 		/* A fresh buffer starts with the lookup and chain stubs. */
 		x.e.start = x.e.p = h->jit_buf;
@@ -1493,7 +1548,7 @@ int jit_translate(struct hart *h, struct block *b)
 	/* Chained exits of other blocks enter here, past the frame setup. */
 	emit_chain_entry(&x.e, b);
 	patch_to(&x.e, skip, here(&x.e));
-	cache_reload(&x.e, 0);
+	cache_reload(&x.e, 0, x.e.live_in);
 	x.e.body = here(&x.e);
 	for (unsigned i = 0; i <= b->ninsn; i++) {
 		if (!emit_insn(&x, b, i)) {
