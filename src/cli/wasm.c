@@ -249,6 +249,7 @@ static int cmd_wasm_run(int argc, char **argv)
 	    .envc = o.nenv,
 	    .dirs = o.dirs,
 	    .ndirs = o.ndirs,
+	    .timeout_ms = o.timeout_ms,
 	};
 	/* Test hook: exercise the sandbox's fallback path walker on kernels with
 	 * openat2. */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "wasi/wasi_impl.h"
@@ -92,6 +93,13 @@ struct wasi *wasi_new(const struct wasi_config *cfg, struct verr *err)
 	}
 	w->argc = cfg->argc;
 	w->envc = cfg->envc;
+	w->deadline = INT64_MAX;
+	if (cfg->timeout_ms && cfg->timeout_ms < INT64_MAX / 2000000) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		w->deadline = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec +
+			      (int64_t)cfg->timeout_ms * 1000000;
+	}
 	w->argv = strv_copy(cfg->argv, cfg->argc);
 	w->env = strv_copy(cfg->env, cfg->envc);
 	if (!w->argv || !w->env) {
@@ -149,6 +157,8 @@ static enum wasm_trap wasi_dispatch(struct wasm_call *call, void *ctx, const str
 	int e = b->imp->fn(&c, args);
 	if (e == WASI_EXIT_REQUEST)
 		return wasm_call_exit(call, (int)args[0].i32);
+	if (e == WASI_LIMIT_REACHED)
+		return WASM_TRAP_FUEL; /* the engine words the message */
 	if (b->imp->results[0]) {
 		results[0].type = WASM_I32;
 		results[0].i32 = (uint32_t)e;

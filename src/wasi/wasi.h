@@ -26,6 +26,9 @@ struct wasi_config {
 	/* Host directories to grant; the program sees each under the name given here. */
 	const char *const *dirs;
 	uint32_t ndirs;
+	/* The run's time limit (0: none): sleeping in poll_oneoff ends there, so that the
+	 * engine's own limit (wasm_store_set_limits) can stop the program. */
+	uint64_t timeout_ms;
 };
 
 struct wasi;

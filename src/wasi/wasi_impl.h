@@ -139,6 +139,7 @@ struct wasi {
 	struct wasi_fd *fds;
 	uint32_t nfds; /* slots in use or free below this */
 	struct wasi_binding *bindings;
+	int64_t deadline; /* CLOCK_MONOTONIC ns at which sleeping stops; INT64_MAX: never */
 };
 
 /* One host function call: the instance's memory and the WASI state. */
@@ -236,7 +237,9 @@ extern const struct wasi_import wasi_imports_proc[];
 extern const struct wasi_import wasi_imports_fd[];
 extern const struct wasi_import wasi_imports_path[];
 
-/* proc_exit's handler asks for this by returning it (it is not a WASI errno). */
-#define WASI_EXIT_REQUEST (-1)
+/* Handlers return these (not WASI errnos) to end the call: proc_exit, and poll_oneoff
+ * woken by the run's time limit. */
+#define WASI_EXIT_REQUEST  (-1)
+#define WASI_LIMIT_REACHED (-2)
 
 #endif

@@ -279,7 +279,8 @@ static int wasi_poll_oneoff(struct wasi_call *c, const struct wasm_val *a)
 		else if (subs[i].tag == SUB_CLOCK && subs[i].deadline < earliest)
 			earliest = subs[i].deadline;
 	}
-	poll_wait(pfds, npfd, earliest, now_ready);
+	/* Past the run's time limit nobody waits: the engine stops the program. */
+	poll_wait(pfds, npfd, earliest < c->w->deadline ? earliest : c->w->deadline, now_ready);
 
 	uint32_t nev = 0;
 	now = mono_now();
@@ -306,6 +307,8 @@ static int wasi_poll_oneoff(struct wasi_call *c, const struct wasm_val *a)
 	}
 	free(subs);
 	free(pfds);
+	if (nev == 0 && now >= c->w->deadline)
+		return WASI_LIMIT_REACHED;
 	return wasi_store_u32(c, a[3].i32, nev);
 }
 

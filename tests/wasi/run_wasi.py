@@ -172,6 +172,11 @@ def case_trap(wasm, _nat):
     r = vessel(["--timeout", "300", wasm, "spin"])
     one_line_error("timeout", r, 124, [])
     check(time.monotonic() - t0 < 10, "timeout: took too long")
+    # A program asleep in poll_oneoff is stopped too.
+    t0 = time.monotonic()
+    r = vessel(["--timeout", "300", wasm, "sleep"])
+    one_line_error("timeout while asleep", r, 124, [])
+    check(time.monotonic() - t0 < 10, "timeout while asleep: took too long")
 
 
 def wat(t, name, text):

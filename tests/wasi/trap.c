@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static volatile int zero = 0;
 
@@ -49,5 +50,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(k, "spin"))
 		spin();
+	if (!strcmp(k, "sleep"))
+		sleep(1000);
 	return 0;
 }
