@@ -11,6 +11,8 @@
  * ("materialized") before control flow merges.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +23,16 @@ int comp_fail(struct comp *c, const char *msg)
 	if (!c->err->msg[0])
 		verr_set(c->err, EINVAL, "%s", msg);
 	return -EINVAL;
+}
+
+int comp_failf(struct comp *c, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return comp_fail(c, msg);
 }
 
 int comp_reader_check(struct comp *c)
@@ -338,7 +350,7 @@ static int read_label(struct comp *c, struct ctl **f)
 	if (comp_reader_check(c))
 		return -EINVAL;
 	if (l >= c->nctls)
-		return comp_fail(c, "unknown label");
+		return comp_failf(c, "unknown label %u", l);
 	*f = &c->ctls[c->nctls - 1 - l];
 	return 0;
 }
@@ -509,7 +521,7 @@ static int op_br_table(struct comp *c)
 		if (comp_reader_check(c))
 			rc = -EINVAL;
 		else if (labels[i] >= c->nctls)
-			rc = comp_fail(c, "unknown label");
+			rc = comp_failf(c, "unknown label %u", labels[i]);
 	}
 	struct ventry idx;
 	if (!rc)
@@ -562,7 +574,7 @@ static int read_blocktype(struct comp *c, struct ctl *tmp)
 	if (x < 0)
 		return comp_fail(c, "malformed value type");
 	if (x >= c->m->ntypes)
-		return comp_fail(c, "unknown type");
+		return comp_failf(c, "unknown type %lld", (long long)x);
 	const struct wasm_functype *ft = &c->m->types[x];
 	tmp->np = ft->nparams;
 	tmp->params = ft->params;
@@ -739,7 +751,7 @@ static int op_call(struct comp *c)
 	if (comp_reader_check(c))
 		return -EINVAL;
 	if (x >= c->m->nfuncs)
-		return comp_fail(c, "unknown function");
+		return comp_failf(c, "unknown function %u", x);
 	const struct wasm_functype *ft = &c->m->types[c->m->func_type[x]];
 	uint32_t base;
 	if (pop_args(c, ft, &base))
@@ -761,9 +773,9 @@ static int op_call_indirect(struct comp *c)
 	if (comp_reader_check(c))
 		return -EINVAL;
 	if (table >= c->m->ntables)
-		return comp_fail(c, "unknown table");
+		return comp_failf(c, "unknown table %u", table);
 	if (ti >= c->m->ntypes)
-		return comp_fail(c, "unknown type");
+		return comp_failf(c, "unknown type %u", ti);
 	if (c->m->tables[table].elem != WASM_FUNCREF)
 		return comp_fail(c, "type mismatch: call_indirect on a table of externref");
 	const struct wasm_functype *ft = &c->m->types[ti];
@@ -804,7 +816,7 @@ static int read_local(struct comp *c, uint32_t *x)
 	if (comp_reader_check(c))
 		return -EINVAL;
 	if (*x >= c->nlocals)
-		return comp_fail(c, "unknown local");
+		return comp_failf(c, "unknown local %u", *x);
 	return 0;
 }
 
@@ -862,7 +874,7 @@ static int op_global(struct comp *c, uint8_t op)
 	if (comp_reader_check(c))
 		return -EINVAL;
 	if (x >= c->m->nglobals)
-		return comp_fail(c, "unknown global");
+		return comp_failf(c, "unknown global %u", x);
 	const struct wasm_globaltype *g = &c->m->globals[x];
 	if (op == 0x23) {
 		if (comp_push(c, g->type))

@@ -61,6 +61,7 @@ struct comp {
 };
 
 int comp_fail(struct comp *c, const char *msg);
+int comp_failf(struct comp *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int comp_reader_check(struct comp *c);
 bool comp_live(const struct comp *c);
 size_t comp_emit(struct comp *c, enum wasm_iop op, size_t n);

@@ -241,7 +241,7 @@ static const struct memop memops[] = {
 static int need_memory(struct comp *c, uint32_t idx)
 {
 	if (idx >= c->m->nmems)
-		return comp_fail(c, "unknown memory 0");
+		return comp_failf(c, "unknown memory %u", idx);
 	return 0;
 }
 
@@ -251,6 +251,8 @@ static int read_memarg(struct comp *c, uint8_t natural, uint32_t *offset)
 	*offset = wasm_read_u32(&c->r);
 	if (comp_reader_check(c) || need_memory(c, 0))
 		return -EINVAL;
+	if (align >= 32)
+		return comp_fail(c, "malformed memop flags");
 	if (align > natural)
 		return comp_fail(c, "alignment must not be larger than natural");
 	return 0;
@@ -356,24 +358,27 @@ static int bulk3(struct comp *c, enum wasm_iop iop, uint8_t t0, uint8_t t1, uint
 
 static int need_datacount(struct comp *c, uint32_t seg)
 {
+	/* without the count, a module with no data at all has no segment to name */
+	if (!c->m->has_datacount && seg >= c->m->ndatas)
+		return comp_failf(c, "unknown data segment %u", seg);
 	if (!c->m->has_datacount)
 		return comp_fail(c, "data count section required");
 	if (seg >= c->m->datacount)
-		return comp_fail(c, "unknown data segment");
+		return comp_failf(c, "unknown data segment %u", seg);
 	return 0;
 }
 
 static int need_table(struct comp *c, uint32_t t)
 {
 	if (t >= c->m->ntables)
-		return comp_fail(c, "unknown table");
+		return comp_failf(c, "unknown table %u", t);
 	return 0;
 }
 
 static int need_elem(struct comp *c, uint32_t e)
 {
 	if (e >= c->m->nelems)
-		return comp_fail(c, "unknown elem segment");
+		return comp_failf(c, "unknown elem segment %u", e);
 	return 0;
 }
 
@@ -590,7 +595,7 @@ static int op_ref_func(struct comp *c)
 	if (comp_reader_check(c))
 		return -EINVAL;
 	if (x >= c->m->nfuncs)
-		return comp_fail(c, "unknown function");
+		return comp_failf(c, "unknown function %u", x);
 	if (!c->m->func_declared[x])
 		return comp_fail(c, "undeclared function reference");
 	if (comp_push(c, WASM_FUNCREF))

@@ -533,8 +533,11 @@ static int read_section(struct decoder *d, uint8_t id)
 static int read_header(struct decoder *d, struct wasm_reader *r)
 {
 	static const uint8_t magic[4] = {0, 'a', 's', 'm'};
-	if (wasm_reader_left(r) < 4 || memcmp(r->p, magic, 4) != 0)
+	size_t n = wasm_reader_left(r) < 4 ? wasm_reader_left(r) : 4;
+	if (memcmp(r->p, magic, n) != 0)
 		return fail(d, "magic header not detected");
+	if (n < 4)
+		return fail(d, "unexpected end");
 	r->p += 4;
 	if (wasm_reader_left(r) < 4)
 		return fail(d, "unexpected end");

@@ -91,9 +91,12 @@ int wasm_read_constexpr(struct wasm_reader *r, const struct wasm_module *m, enum
 	if (r->err)
 		return verr_set(err, EINVAL, "%s", r->err);
 	if (op != 0x0b) {
-		if (is_plain_instruction(op) || op == 0x41 || op == 0x42 || op == 0x43 ||
-		    op == 0x44 || op == 0xd0 || op == 0xd2)
+		/* a second constant leaves two values; anything else is not constant */
+		if (op == 0x41 || op == 0x42 || op == 0x43 || op == 0x44 || op == 0xd0 ||
+		    op == 0xd2 || op == 0x23)
 			return verr_set(err, EINVAL, "type mismatch: constant expression too long");
+		if (is_plain_instruction(op))
+			return verr_set(err, EINVAL, "constant expression required");
 		return verr_set(err, EINVAL, "illegal opcode %02x", op);
 	}
 	if (type != want)

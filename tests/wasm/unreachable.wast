@@ -1,0 +1,33 @@
+;; Code after unreachable, br, br_table and return: the operand stack is
+;; polymorphic there, so these modules are valid (and still fully checked).
+(module
+  (func (export "after-unreachable") (result i32) (unreachable) (i32.add))
+  (func (export "after-br") (result i32) (block (result i32) (i32.const 1) (br 0) (f64.add) (drop) (i32.const 0)))
+  (func (export "after-return") (result i32 i32) (return (i32.const 1) (i32.const 2)) (select))
+  (func (export "after-br_table") (param i32) (result i32)
+    (block (result i32) (i32.const 5) (local.get 0) (br_table 0 0) (i32.eqz)))
+  (func (export "nested-dead") (result i32)
+    (block (result i32) (i32.const 3) (return) (block (result i64) (i64.const 1)) (drop) (i32.const 0)))
+  (func (export "dead-loop") (result f32) (unreachable) (loop (result f32) (f32.const 1)))
+  (func (export "dead-if") (result i32) (unreachable) (if (result i32) (then (i32.const 1)) (else (i32.const 2))))
+  (func (export "dead-br_if") (result i32) (unreachable) (br_if 0) )
+  (func (export "dead-select") (result i64) (unreachable) (select (i64.const 1) (i32.const 0)))
+)
+(assert_trap (invoke "after-unreachable") "unreachable")
+(assert_return (invoke "after-br") (i32.const 1))
+(assert_return (invoke "after-return") (i32.const 1) (i32.const 2))
+(assert_return (invoke "after-br_table" (i32.const 0)) (i32.const 5))
+(assert_return (invoke "nested-dead") (i32.const 3))
+(assert_trap (invoke "dead-loop") "unreachable")
+(assert_trap (invoke "dead-if") "unreachable")
+(assert_trap (invoke "dead-br_if") "unreachable")
+(assert_trap (invoke "dead-select") "unreachable")
+
+;; the stack below an unreachable point is still checked
+(assert_invalid (module (func (result i32) (unreachable) (i64.const 0))) "type mismatch")
+(assert_invalid (module (func (unreachable) (i32.const 0) (i64.add))) "type mismatch")
+(assert_invalid (module (func (result i32) (return (i32.const 0)) (block (result i32) (nop)))) "type mismatch")
+(assert_invalid (module (func (unreachable) (block (i32.add)))) "type mismatch")
+(assert_invalid (module (func (unreachable) (select (i32.const 0) (i64.const 0) (i32.const 0)) (drop))) "type mismatch")
+(assert_invalid (module (func (br 0) (i32.const 0) (i32.const 0) (select) (i64.eqz) (drop))) "type mismatch")
+(assert_invalid (module (func (unreachable) (local.get 0) (drop))) "unknown local")
