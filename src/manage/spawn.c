@@ -341,15 +341,13 @@ static bool wait_end(const char *sock, pid_t pid, const char *dir, unsigned ms, 
 }
 
 int mspawn_stop(const struct mstate *s, const char *name, pid_t pid, bool force,
-		unsigned timeout_ms, const char **how, struct verr *err)
+		unsigned timeout_ms, char *seen, size_t seen_size, struct verr *err)
 {
-	static char seen[32];
 	char dir[PATH_MAX], sock[PATH_MAX];
 	if (mstate_path(s, name, NULL, dir, sizeof(dir)) ||
 	    mstate_path(s, name, "api.sock", sock, sizeof(sock)))
 		return verr_set(err, ENAMETOOLONG, "path too long");
 	seen[0] = '\0';
-	*how = seen;
 	struct verr e;
 	char state[32], x[32];
 	/* A paused guest cannot see the power button: let it run to honour it. */
@@ -357,20 +355,20 @@ int mspawn_stop(const struct mstate *s, const char *name, pid_t pid, bool force,
 	    !strcmp(state, "paused"))
 		put(sock, "/actions", json_pack("{s:s}", "action", "resume"), &e);
 	if (!force && !put(sock, "/actions", json_pack("{s:s}", "action", "shutdown"), &e) &&
-	    wait_end(sock, pid, dir, timeout_ms, true, seen, sizeof(seen)))
+	    wait_end(sock, pid, dir, timeout_ms, true, seen, seen_size))
 		goto gone;
 	/* Hard stop: the API first (the VMM ends cleanly), then the signal. */
 	if (!put(sock, "/actions", json_pack("{s:s}", "action", "stop"), &e) &&
-	    wait_end(sock, pid, dir, 3000, false, seen, sizeof(seen)))
+	    wait_end(sock, pid, dir, 3000, false, seen, seen_size))
 		goto gone;
 	if (kill(pid, SIGKILL) && errno != ESRCH)
 		return verr_set(err, errno, "kill %d: %s", (int)pid, strerror(errno));
 	if (!mspawn_wait_gone(pid, dir, 5000))
 		return verr_set(err, ETIMEDOUT, "process %d does not end", (int)pid);
-	snprintf(seen, sizeof(seen), "killed");
+	snprintf(seen, seen_size, "killed");
 gone:
 	if (!seen[0])
-		snprintf(seen, sizeof(seen), "stopped");
+		snprintf(seen, seen_size, "stopped");
 	cleanup(s, name);
 	return 0;
 }

@@ -3,6 +3,7 @@
  * Starting and stopping the VMM process of a managed VM.
  *
  * Start: spawn 'vessel vmm --api-sock api.sock --name NAME --log console.log'
+ * (which becomes the vessel-vmm executable, same pid)
  * detached (its own session, reparented away from the CLI, stdio to
  * vmm.log, working directory the VM's directory so the socket path stays
  * short), put it in its cgroup, wait for the socket, configure the machine
@@ -13,6 +14,7 @@
 #define VESSEL_MANAGE_SPAWN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "manage/def.h"
@@ -36,10 +38,10 @@ bool mspawn_wait_gone(pid_t pid, const char *dir, unsigned ms);
  * Stop NAME's VMM 'pid': unless 'force', ask the guest to shut down (again
  * every MSPAWN_SHUTDOWN_REPEAT_MS) and wait up to 'timeout_ms'; then a hard
  * stop through the API, then SIGKILL.
- * '*how' tells which ended it: "poweroff" (the guest), "stopped" (hard
- * stop) or "killed".
+ * 'how' (of 'how_size' bytes) tells what ended it: the API's exit reason
+ * ("poweroff": the guest), "stopped" (hard stop) or "killed".
  */
 int mspawn_stop(const struct mstate *s, const char *name, pid_t pid, bool force,
-		unsigned timeout_ms, const char **how, struct verr *err);
+		unsigned timeout_ms, char *how, size_t how_size, struct verr *err);
 
 #endif

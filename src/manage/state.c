@@ -312,7 +312,11 @@ void mstate_list_free(char **names, size_t n)
 	free(names);
 }
 
-/* /proc/PID/cmdline: argv[1] is "vmm"; the process is not a zombie. */
+/*
+ * /proc/PID/cmdline is that of a VMM: "vessel vmm ..." or, once that has
+ * replaced itself with the API server's executable, "vessel-vmm ...".  A
+ * zombie has an empty command line.
+ */
 static bool proc_is_vmm(pid_t pid)
 {
 	char path[64], buf[256];
@@ -323,14 +327,14 @@ static bool proc_is_vmm(pid_t pid)
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return false; /* zombies and kernel threads have no command line */
+		return false;
 	buf[n] = '\0';
 	size_t a0 = strlen(buf);
-	if ((size_t)n <= a0 + 1)
-		return false;
 	const char *base = strrchr(buf, '/');
 	base = base ? base + 1 : buf;
-	return !strncmp(base, "vessel", 6) && !strcmp(buf + a0 + 1, "vmm");
+	if (!strcmp(base, "vessel-vmm"))
+		return true;
+	return (size_t)n > a0 + 1 && !strncmp(base, "vessel", 6) && !strcmp(buf + a0 + 1, "vmm");
 }
 
 bool mstate_pid_is_vmm(pid_t pid, const char *dir)

@@ -274,6 +274,20 @@ static void test_state(void)
 	mstate_write_pid(&s, "beta", child, &e);
 	CHECK(mstate_pid(&s, "beta") == 0);
 	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	/* What 'vessel vmm' becomes: the vessel-vmm executable. */
+	child = fork();
+	if (child == 0) {
+		if (chdir(dir) == 0)
+			execl("/proc/self/exe", "/usr/bin/vessel-vmm", "--api-sock", "api.sock",
+			      (char *)NULL);
+		_exit(1);
+	}
+	mstate_write_pid(&s, "alpha", child, &e);
+	for (int i = 0; i < 200 && !mstate_pid(&s, "alpha"); i++)
+		usleep(10000);
+	CHECK(mstate_pid(&s, "alpha") == child);
+	kill(child, SIGKILL);
 	/* A zombie does not count either. */
 	usleep(50000);
 	CHECK(mstate_pid(&s, "alpha") == 0);
@@ -630,7 +644,8 @@ static void test_cgroup(void)
 int main(int argc, char **argv)
 {
 	/* The stand-in VMM of test_state(). */
-	if (argc == 2 && !strcmp(argv[1], "vmm")) {
+	if ((argc == 2 && !strcmp(argv[1], "vmm")) ||
+	    (argc > 1 && !strcmp(argv[1], "--api-sock"))) {
 		pause();
 		return 0;
 	}
