@@ -6,13 +6,36 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#define HUGE_PAGE (2ull << 20)
+
+/*
+ * Guest RAM: anonymous, reserved lazily (untouched RAM costs nothing), placed
+ * on a 2 MiB boundary and offered to transparent huge pages, so the host
+ * walks fewer page tables for a guest whose own kernel maps its memory with
+ * 2 MiB pages: memory-bound guest code runs measurably faster.
+ */
+static void *guest_ram_map(uint64_t size)
+{
+	uint8_t *p = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return p;
+	uintptr_t start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	size_t head = start - (uintptr_t)p, tail = HUGE_PAGE - head;
+	if (head)
+		munmap(p, head);
+	if (tail)
+		munmap((uint8_t *)start + size, tail);
+	madvise((void *)start, size, MADV_HUGEPAGE); /* a hint: fine if THP is off */
+	return (void *)start;
+}
+
 int guest_mem_init(struct guest_mem *m, uint64_t base, uint64_t size)
 {
 	memset(m, 0, sizeof(*m));
 	if (size == 0 || size % GUEST_PAGE_SIZE)
 		return -EINVAL;
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p = guest_ram_map(size);
 	if (p == MAP_FAILED)
 		return -errno;
 	m->host = p;
