@@ -115,6 +115,19 @@ def bad_bodies(api):
     expect(api.put("/boot-source", body=big), 400, "70 KiB body")
     st, data, r = chunked_put("/boot-source", big.encode(), api.path)
     check(st == 400 and b"65536" in data, f"70 KiB chunked body: {st} {data[:100]!r}")
+    # A body announced far too big is refused before it is sent, and the connection closed.
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(api.path)
+    s.sendall(b"PUT /boot-source HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n{")
+    resp = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        resp += b
+    s.close()
+    check(resp.startswith(b"HTTP/1.1 400 ") and b"65536" in resp, f"100 MB body: {resp[:80]!r}")
     # At the limit it is fine (a long command line).
     exact = json.dumps({"append": "console=ttyS0 " + "x" * 100})
     expect(api.put("/boot-source", body=exact), 204, "small body")
