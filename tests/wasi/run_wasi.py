@@ -300,6 +300,7 @@ CASES = {
     "hello": case_hello,
     "fileio": lambda w, n: case_dir_program("fileio", w, n),
     "listdir": lambda w, n: case_dir_program("listdir", w, n),
+    "fsops": lambda w, n: case_dir_program("fsops", w, n),
     "clocks": case_clocks,
     "stdin": case_stdin,
     "exitcode": case_exitcode,
