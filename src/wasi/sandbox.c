@@ -48,7 +48,13 @@ static int sb_openat2(int base, const char *path, int flags, mode_t mode)
 	    .mode = (flags & O_CREAT) ? mode : 0,
 	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
-	long r = syscall(SYS_openat2, base, path, &how, sizeof(how));
+	long r;
+	/* EAGAIN: a rename raced with the resolution; the kernel asks us to retry. */
+	for (int tries = 0; tries < 8; tries++) {
+		r = syscall(SYS_openat2, base, path, &how, sizeof(how));
+		if (r >= 0 || errno != EAGAIN)
+			break;
+	}
 	if (r >= 0)
 		return (int)r;
 	if (errno == ENOSYS) {
