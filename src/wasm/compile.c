@@ -254,8 +254,9 @@ static void branch_to(struct comp *c, struct ctl *f, size_t cell)
 {
 	if (c->oom)
 		return;
+	/* back-edges skip the loop instruction: they charge its fuel cost themselves */
 	if (f->op == 0x03)
-		c->code[cell].s = (int64_t)f->start - (int64_t)cell;
+		c->code[cell].s = (int64_t)f->start + 2 - (int64_t)cell;
 	else
 		link_forward(c, f, cell);
 }
@@ -403,12 +404,23 @@ static int op_br(struct comp *c)
 static bool fuse_cmp_branch(struct comp *c, const struct ventry *cond, struct ctl *f, bool moves)
 {
 	enum wasm_iop op = c->last_op;
-	if (moves || cond->kind != V_SLOT || c->last_end != c->ncode || f == &c->ctls[0] ||
-	    c->code[c->last_start + 1].r.a != cond->slot)
-		return false;
-	if (op < WASM_IOP_i32_eq_ss || op > WASM_IOP_i32_ge_u_si)
+	if (c->oom || moves || cond->kind != V_SLOT || c->last_end != c->ncode ||
+	    f == &c->ctls[0] || c->code[c->last_start + 1].r.a != cond->slot)
 		return false;
 	size_t at = c->last_start;
+	if (op == WASM_IOP_i32_eqz) {
+		/* br_if (i32.eqz x): branch when x is zero */
+		uint32_t x = c->code[at + 1].r.b;
+		c->ncode = at;
+		at = comp_emit(c, WASM_IOP_br_unless, 3);
+		if (!c->oom)
+			c->code[at + 1].r.a = x;
+		branch_to(c, f, at + 2);
+		comp_forget_last(c);
+		return true;
+	}
+	if (op < WASM_IOP_i32_eq_ss || op > WASM_IOP_i32_ge_u_si)
+		return false;
 	uint32_t a = c->code[at + 1].r.b;
 	uint64_t b = c->code[at + 2].u;
 	bool si = (op - WASM_IOP_i32_eq_ss) & 1;

@@ -169,6 +169,36 @@ static int unary(struct comp *c, enum wasm_iop iop, uint8_t tin, uint8_t tout)
 	return 0;
 }
 
+/*
+ * An add of a product just computed: one instruction [d|x][y|c] for d = x * y + c, still
+ * rounding the product first (no fused multiply-add).
+ */
+static bool fuse_muladd(struct comp *c, enum wasm_iop add, const struct ventry *a,
+			const struct ventry *b, uint32_t h)
+{
+	enum wasm_iop mul = add == WASM_IOP_f64_add_ss ? WASM_IOP_f64_mul_ss : WASM_IOP_f32_mul_ss;
+	if ((add != WASM_IOP_f64_add_ss && add != WASM_IOP_f32_add_ss) || c->oom ||
+	    c->last_end != c->ncode || c->last_op != mul)
+		return false;
+	uint32_t dst = c->code[c->last_start + 1].r.a;
+	const struct ventry *prod = NULL, *other = NULL;
+	if (a->kind == V_SLOT && a->slot == dst)
+		prod = a, other = b;
+	else if (b->kind == V_SLOT && b->slot == dst)
+		prod = b, other = a;
+	if (!prod || other->kind == V_CONST)
+		return false;
+	uint32_t x = c->code[c->last_start + 1].r.b, y = (uint32_t)c->code[c->last_start + 2].u;
+	c->ncode = c->last_start;
+	enum wasm_iop op = add == WASM_IOP_f64_add_ss ? WASM_IOP_f64_muladd : WASM_IOP_f32_muladd;
+	comp_emit_dax(c, op, comp_canon(c, h), x, 0, 3);
+	if (!c->oom) {
+		c->code[c->last_start + 2].r.a = y;
+		c->code[c->last_start + 2].r.b = other->slot;
+	}
+	return true;
+}
+
 static int binary(struct comp *c, enum wasm_iop iop_ss, uint8_t tin, uint8_t tout)
 {
 	struct ventry a, b;
@@ -184,6 +214,8 @@ static int binary(struct comp *c, enum wasm_iop iop_ss, uint8_t tin, uint8_t tou
 		comp_emit_dax(c, iop_ss + 1, comp_canon(c, h), sa, b.val, 3);
 		return 0;
 	}
+	if (fuse_muladd(c, iop_ss, &a, &b, h))
+		return 0;
 	uint32_t sb = comp_operand(c, &b, h + 1);
 	uint32_t sa = comp_operand(c, &a, h);
 	comp_emit_dax(c, iop_ss, comp_canon(c, h), sa, sb, 3);
@@ -258,6 +290,22 @@ static int read_memarg(struct comp *c, uint8_t natural, uint32_t *offset)
 	return 0;
 }
 
+/*
+ * An address computed by the instruction just emitted as "i32.add x, imm" and used only
+ * here: drop that instruction, the access adds imm itself (with the same 32-bit wrap).
+ */
+static bool fold_address_add(struct comp *c, const struct ventry *a, uint32_t *base, uint32_t *imm)
+{
+	if (a->kind != V_SLOT || c->last_end != c->ncode || c->last_op != WASM_IOP_i32_add_si ||
+	    c->oom || c->code[c->last_start + 1].r.a != a->slot)
+		return false;
+	*base = c->code[c->last_start + 1].r.b;
+	*imm = (uint32_t)c->code[c->last_start + 2].u;
+	c->ncode = c->last_start;
+	comp_forget_last(c);
+	return true;
+}
+
 static int load(struct comp *c, const struct memop *mo)
 {
 	uint32_t offset;
@@ -267,10 +315,19 @@ static int load(struct comp *c, const struct memop *mo)
 	uint32_t h = c->nvals;
 	if (comp_push(c, mo->type))
 		return -EINVAL;
-	if (comp_live(c)) {
-		uint32_t sa = comp_operand(c, &a, h);
-		comp_emit_dax(c, mo->iop, comp_canon(c, h), sa, offset, 3);
+	if (!comp_live(c))
+		return 0;
+	uint32_t base, imm;
+	if (fold_address_add(c, &a, &base, &imm)) {
+		comp_emit_dax(c, mo->iop + 1, comp_canon(c, h), base, 0, 3);
+		if (!c->oom) {
+			c->code[c->last_start + 2].r.a = imm;
+			c->code[c->last_start + 2].r.b = offset;
+		}
+		return 0;
 	}
+	uint32_t sa = comp_operand(c, &a, h);
+	comp_emit_dax(c, mo->iop, comp_canon(c, h), sa, offset, 3);
 	return 0;
 }
 
@@ -282,14 +339,20 @@ static int store(struct comp *c, const struct memop *mo)
 		return -EINVAL;
 	if (!comp_live(c))
 		return 0;
-	uint32_t h = c->nvals;
+	uint32_t h = c->nvals, base, imm;
+	bool folded = fold_address_add(c, &a, &base, &imm);
 	uint32_t sv = comp_operand(c, &v, h + 1);
-	uint32_t sa = comp_operand(c, &a, h);
-	size_t at = comp_emit(c, mo->iop, 3);
+	uint32_t sa = folded ? base : comp_operand(c, &a, h);
+	size_t at = comp_emit(c, mo->iop + folded, 3);
 	if (!c->oom) {
 		c->code[at + 1].r.a = sa;
 		c->code[at + 1].r.b = sv;
-		c->code[at + 2].u = offset;
+		if (folded) {
+			c->code[at + 2].r.a = imm;
+			c->code[at + 2].r.b = offset;
+		} else {
+			c->code[at + 2].u = offset;
+		}
 	}
 	comp_forget_last(c);
 	return 0;

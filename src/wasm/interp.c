@@ -236,6 +236,25 @@ enum wasm_trap wasm_host_call(struct wasm_store *s, struct wasm_func *f, uint64_
 		memsize = m0_ ? m0_->size : 0;                                                     \
 	} while (0)
 
+/*
+ * Take the branch whose offset is in cell k.  A backward branch is a loop's back-edge: it
+ * lands just after the loop instruction and pays that instruction's fuel cost (pc[-1]).
+ */
+#define JUMP(k)                                                                                    \
+	do {                                                                                       \
+		int64_t off_ = pc[k].s;                                                            \
+		pc = &pc[k] + off_;                                                                \
+		if (off_ < 0) {                                                                    \
+			budget -= pc[-1].s;                                                        \
+			if (budget < 0) {                                                          \
+				int64_t more_ = fuel_refill(s);                                    \
+				if (more_ <= 0)                                                    \
+					TRAP(WASM_TRAP_FUEL);                                      \
+				budget += more_;                                                   \
+			}                                                                          \
+		}                                                                                  \
+	} while (0)
+
 /* Binary operators in both forms: [d|a][b slot] and [d|a][immediate]. */
 #define BINX(name, decl, result)                                                                   \
 	L_##name##_ss:                                                                             \
@@ -271,7 +290,7 @@ enum wasm_trap wasm_host_call(struct wasm_store *s, struct wasm_func *f, uint64_
 	L_br_##name##_ss:                                                                          \
 	{                                                                                          \
 		if ((T)fp[pc[1].r.a] op(T) fp[pc[1].r.b])                                          \
-			pc = &pc[2] + pc[2].s;                                                     \
+			JUMP(2);                                                                   \
 		else                                                                               \
 			pc += 3;                                                                   \
 		NEXT();                                                                            \
@@ -279,7 +298,7 @@ enum wasm_trap wasm_host_call(struct wasm_store *s, struct wasm_func *f, uint64_
 	L_br_##name##_si:                                                                          \
 	{                                                                                          \
 		if ((T)fp[pc[1].r.a] op(T) pc[2].u)                                                \
-			pc = &pc[3] + pc[3].s;                                                     \
+			JUMP(3);                                                                   \
 		else                                                                               \
 			pc += 4;                                                                   \
 		NEXT();                                                                            \
@@ -311,10 +330,9 @@ enum wasm_trap wasm_host_call(struct wasm_store *s, struct wasm_func *f, uint64_
 		NEXT();                                                                            \
 	}
 
-#define LOAD(name, T, conv)                                                                        \
-	L_##name:                                                                                  \
-	{                                                                                          \
-		uint64_t ea = (uint64_t)(uint32_t)fp[OA] + pc[2].u;                                \
+#define LOAD_AT(label, T, conv, ea_expr)                                                           \
+	label : {                                                                                  \
+		uint64_t ea = (ea_expr);                                                           \
 		if (ea + sizeof(T) > memsize)                                                      \
 			TRAP(WASM_TRAP_MEMORY_OOB);                                                \
 		T v;                                                                               \
@@ -323,11 +341,13 @@ enum wasm_trap wasm_host_call(struct wasm_store *s, struct wasm_func *f, uint64_
 		pc += 3;                                                                           \
 		NEXT();                                                                            \
 	}
+#define LOAD(name, T, conv)                                                                        \
+	LOAD_AT(L_##name, T, conv, (uint64_t)(uint32_t)fp[OA] + pc[2].u)                           \
+	LOAD_AT(L_##name##_a, T, conv, (uint64_t)(uint32_t)(fp[OA] + pc[2].r.a) + pc[2].r.b)
 
-#define STORE(name, T)                                                                             \
-	L_##name:                                                                                  \
-	{                                                                                          \
-		uint64_t ea = (uint64_t)(uint32_t)fp[pc[1].r.a] + pc[2].u;                         \
+#define STORE_AT(label, T, ea_expr)                                                                \
+	label : {                                                                                  \
+		uint64_t ea = (ea_expr);                                                           \
 		if (ea + sizeof(T) > memsize)                                                      \
 			TRAP(WASM_TRAP_MEMORY_OOB);                                                \
 		T v = (T)fp[pc[1].r.b];                                                            \
@@ -335,6 +355,9 @@ enum wasm_trap wasm_host_call(struct wasm_store *s, struct wasm_func *f, uint64_
 		pc += 3;                                                                           \
 		NEXT();                                                                            \
 	}
+#define STORE(name, T)                                                                             \
+	STORE_AT(L_##name, T, (uint64_t)(uint32_t)fp[pc[1].r.a] + pc[2].u)                         \
+	STORE_AT(L_##name##_a, T, (uint64_t)(uint32_t)(fp[pc[1].r.a] + pc[2].r.a) + pc[2].r.b)
 
 static bool range_ok(uint64_t start, uint64_t len, uint64_t size)
 {
@@ -351,11 +374,13 @@ static enum wasm_trap interp_run(struct wasm_store *s, struct wasm_func *f, uint
 #define WASM_X(n)  &&L_##n,
 #define WASM_XB(n) &&L_##n##_ss, &&L_##n##_si,
 #define WASM_XC(n) &&L_br_##n##_ss, &&L_br_##n##_si,
-	static const void *const table[WASM_IOP_COUNT] = {WASM_OPS_MISC(WASM_X) WASM_OPS_UNARY(
-	    WASM_X) WASM_OPS_BINARY(WASM_XB) WASM_OPS_CMPBR(WASM_XC)};
+#define WASM_XM(n) &&L_##n, &&L_##n##_a,
+	static const void *const table[WASM_IOP_COUNT] = {WASM_OPS_MISC(WASM_X) WASM_OPS_MEM(
+	    WASM_XM) WASM_OPS_UNARY(WASM_X) WASM_OPS_BINARY(WASM_XB) WASM_OPS_CMPBR(WASM_XC)};
 #undef WASM_X
 #undef WASM_XB
 #undef WASM_XC
+#undef WASM_XM
 	if (labels) {
 		*labels = table;
 		return WASM_OK;
@@ -446,17 +471,17 @@ L_call_indirect : {
 L_unreachable:
 	TRAP(WASM_TRAP_UNREACHABLE);
 L_br:
-	pc = &pc[1] + pc[1].s;
+	JUMP(1);
 	NEXT();
 L_br_if:
 	if ((uint32_t)fp[pc[1].r.a])
-		pc = &pc[2] + pc[2].s;
+		JUMP(2);
 	else
 		pc += 3;
 	NEXT();
 L_br_unless:
 	if (!(uint32_t)fp[pc[1].r.a])
-		pc = &pc[2] + pc[2].s;
+		JUMP(2);
 	else
 		pc += 3;
 	NEXT();
@@ -464,7 +489,7 @@ L_br_table : {
 	uint32_t i = (uint32_t)fp[pc[1].r.a];
 	if (i > pc[1].r.b)
 		i = pc[1].r.b;
-	pc = &pc[2 + i] + pc[2 + i].s;
+	JUMP(2 + i);
 	NEXT();
 }
 L_loop:
@@ -497,6 +522,19 @@ L_global_set:
 	inst->globals[OA]->val.i64 = fp[pc[1].r.a];
 	pc += 2;
 	NEXT();
+	/* C17 (not GNU) mode keeps floating-point contraction off: the product is rounded */
+L_f32_muladd : {
+	float p = f32_of(fp[OA]) * f32_of(fp[pc[2].r.a]);
+	fp[D] = f32_bits(p + f32_of(fp[pc[2].r.b]));
+	pc += 3;
+	NEXT();
+}
+L_f64_muladd : {
+	double p = f64_of(fp[OA]) * f64_of(fp[pc[2].r.a]);
+	fp[D] = f64_bits(p + f64_of(fp[pc[2].r.b]));
+	pc += 3;
+	NEXT();
+}
 L_ref_is_null:
 	fp[D] = fp[OA] == 0;
 	pc += 2;

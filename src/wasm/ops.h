@@ -11,6 +11,7 @@
  *   binary _si     [d|a][imm]        d = a op imm
  *   load           [d|a][offset]
  *   store          [a|v][offset]
+ *   load/store _a  [d|a][imm|offset] address = (uint32_t)(a + imm) + offset
  * Other shapes are documented where compile.c emits them.
  */
 #ifndef VESSEL_WASM_OPS_H
@@ -48,6 +49,12 @@
 	X(memory_copy)                                                                             \
 	X(memory_init)                                                                             \
 	X(data_drop)                                                                               \
+	X(f32_muladd)                                                                              \
+	X(f64_muladd)
+
+/* Loads [d|a][offset] and stores [a|v][offset]; each also has an _a form that first adds an
+ * immediate to the address with 32-bit wrap-around: [d|a][imm|offset] (a fused i32.add). */
+#define WASM_OPS_MEM(X)                                                                            \
 	X(ld8u)                                                                                    \
 	X(ld8s32)                                                                                  \
 	X(ld8s64)                                                                                  \
@@ -218,11 +225,13 @@ enum wasm_iop {
 #define WASM_X(n)  WASM_IOP_##n,
 #define WASM_XB(n) WASM_IOP_##n##_ss, WASM_IOP_##n##_si,
 #define WASM_XC(n) WASM_IOP_br_##n##_ss, WASM_IOP_br_##n##_si,
-	WASM_OPS_MISC(WASM_X) WASM_OPS_UNARY(WASM_X) WASM_OPS_BINARY(WASM_XB)
+#define WASM_XM(n) WASM_IOP_##n, WASM_IOP_##n##_a,
+	WASM_OPS_MISC(WASM_X) WASM_OPS_MEM(WASM_XM) WASM_OPS_UNARY(WASM_X) WASM_OPS_BINARY(WASM_XB)
 	    WASM_OPS_CMPBR(WASM_XC) WASM_IOP_COUNT
 #undef WASM_X
 #undef WASM_XB
 #undef WASM_XC
+#undef WASM_XM
 };
 
 #endif
