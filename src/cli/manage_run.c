@@ -47,18 +47,17 @@ static int lock_vm(const char *cmd, const struct mstate *s, const char *name)
  */
 static bool vmm_ending(const struct mstate *s, const char *name, pid_t pid)
 {
-	char sock[PATH_MAX], dir[PATH_MAX];
+	char sock[PATH_MAX];
 	json_t *j = NULL;
 	struct verr e;
-	if (mstate_path(s, name, "api.sock", sock, sizeof(sock)) ||
-	    mstate_path(s, name, NULL, dir, sizeof(dir)))
+	if (mstate_path(s, name, "api.sock", sock, sizeof(sock)))
 		return false;
 	const char *state = NULL;
 	if (mclient_json(sock, "GET", "/vm", NULL, &j, &e) == 200)
 		state = json_string_value(json_object_get(j, "state"));
 	bool stopped = state && !strcmp(state, "stopped");
 	json_decref(j);
-	return stopped && mspawn_wait_gone(pid, dir, 3000);
+	return stopped && mspawn_wait_gone(pid, 3000);
 }
 
 int manage_start(int argc, char **argv)
@@ -151,11 +150,11 @@ int manage_stop(int argc, char **argv)
 	if (fd < 0)
 		return EXIT_FAILURE_VMM;
 	struct verr err = {{0}};
-	const char *how = "";
+	char how[32] = "";
 	pid_t pid = mstate_pid(&s, name);
 	if (!pid)
 		st = manage_fail("stop", name, "not running");
-	else if (mspawn_stop(&s, name, pid, force, timeout * 1000, &how, &err))
+	else if (mspawn_stop(&s, name, pid, force, timeout * 1000, how, sizeof(how), &err))
 		st = manage_fail("stop", name, err.msg);
 	else
 		printf("%s: stopped (%s)\n", name, how);

@@ -132,6 +132,27 @@ static void last_log_line(const char *dir, char *out, size_t size)
 	out[len] = '\0';
 }
 
+/*
+ * Whether process 'pid' exists and is not a zombie.  For a VMM known to be
+ * ours: unlike mstate_pid_is_vmm() this does not read its command line, which
+ * is briefly unreadable while 'vessel vmm' replaces itself with vessel-vmm.
+ */
+static bool proc_alive(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
 static int wait_socket(const char *dir, const char *sock, pid_t pid, struct verr *err)
 {
 	long long deadline = now_ms() + MSPAWN_SOCKET_WAIT_MS;
@@ -142,7 +163,7 @@ static int wait_socket(const char *dir, const char *sock, pid_t pid, struct verr
 			close(fd);
 			return 0;
 		}
-		if (!mstate_pid_is_vmm(pid, dir)) {
+		if (!proc_alive(pid)) {
 			char line[300];
 			last_log_line(dir, line, sizeof(line));
 			return verr_set(err, EIO, "the VMM exited at once%s%s", line[0] ? ": " : "",
@@ -229,10 +250,10 @@ int mspawn_configure(const char *sock, const struct mdef *d, struct verr *err)
 	return r;
 }
 
-bool mspawn_wait_gone(pid_t pid, const char *dir, unsigned ms)
+bool mspawn_wait_gone(pid_t pid, unsigned ms)
 {
 	long long deadline = now_ms() + ms;
-	while (mstate_pid_is_vmm(pid, dir)) {
+	while (proc_alive(pid)) {
 		if (now_ms() >= deadline)
 			return false;
 		sleep_ms(20);
@@ -287,7 +308,7 @@ int mspawn_start(const struct mstate *s, const struct mdef *d, pid_t *pid_out, s
 		r = mspawn_configure(sock, d, err);
 	if (r) {
 		kill(pid, SIGKILL);
-		mspawn_wait_gone(pid, dir, 2000);
+		mspawn_wait_gone(pid, 2000);
 		cleanup(s, d->name);
 		return r;
 	}
@@ -318,11 +339,10 @@ static int vm_state(const char *sock, char *state, size_t ss, char *exit_how, si
  * With 'repeat', press the power button again every MSPAWN_SHUTDOWN_REPEAT_MS:
  * a guest still booting may not have been listening for the first press.
  */
-static bool wait_end(const char *sock, pid_t pid, const char *dir, unsigned ms, bool repeat,
-		     char *how, size_t size)
+static bool wait_end(const char *sock, pid_t pid, unsigned ms, bool repeat, char *how, size_t size)
 {
 	long long start = now_ms(), deadline = start + ms, next = start + MSPAWN_SHUTDOWN_REPEAT_MS;
-	while (mstate_pid_is_vmm(pid, dir)) {
+	while (proc_alive(pid)) {
 		char state[32], x[32];
 		struct verr e;
 		bool answered = !vm_state(sock, state, sizeof(state), x, sizeof(x));
@@ -343,9 +363,8 @@ static bool wait_end(const char *sock, pid_t pid, const char *dir, unsigned ms, 
 int mspawn_stop(const struct mstate *s, const char *name, pid_t pid, bool force,
 		unsigned timeout_ms, char *seen, size_t seen_size, struct verr *err)
 {
-	char dir[PATH_MAX], sock[PATH_MAX];
-	if (mstate_path(s, name, NULL, dir, sizeof(dir)) ||
-	    mstate_path(s, name, "api.sock", sock, sizeof(sock)))
+	char sock[PATH_MAX];
+	if (mstate_path(s, name, "api.sock", sock, sizeof(sock)))
 		return verr_set(err, ENAMETOOLONG, "path too long");
 	seen[0] = '\0';
 	struct verr e;
@@ -355,15 +374,15 @@ int mspawn_stop(const struct mstate *s, const char *name, pid_t pid, bool force,
 	    !strcmp(state, "paused"))
 		put(sock, "/actions", json_pack("{s:s}", "action", "resume"), &e);
 	if (!force && !put(sock, "/actions", json_pack("{s:s}", "action", "shutdown"), &e) &&
-	    wait_end(sock, pid, dir, timeout_ms, true, seen, seen_size))
+	    wait_end(sock, pid, timeout_ms, true, seen, seen_size))
 		goto gone;
 	/* Hard stop: the API first (the VMM ends cleanly), then the signal. */
 	if (!put(sock, "/actions", json_pack("{s:s}", "action", "stop"), &e) &&
-	    wait_end(sock, pid, dir, 3000, false, seen, seen_size))
+	    wait_end(sock, pid, 3000, false, seen, seen_size))
 		goto gone;
 	if (kill(pid, SIGKILL) && errno != ESRCH)
 		return verr_set(err, errno, "kill %d: %s", (int)pid, strerror(errno));
-	if (!mspawn_wait_gone(pid, dir, 5000))
+	if (!mspawn_wait_gone(pid, 5000))
 		return verr_set(err, ETIMEDOUT, "process %d does not end", (int)pid);
 	snprintf(seen, seen_size, "killed");
 gone:

@@ -31,8 +31,8 @@ int mspawn_start(const struct mstate *s, const struct mdef *d, pid_t *pid, struc
 /* Send the API's configuration requests for d, then the start action. */
 int mspawn_configure(const char *sock, const struct mdef *d, struct verr *err);
 
-/* Wait up to 'ms' for the VMM 'pid' of directory 'dir' to be gone. */
-bool mspawn_wait_gone(pid_t pid, const char *dir, unsigned ms);
+/* Wait up to 'ms' for process 'pid' (a VMM found alive before) to be gone. */
+bool mspawn_wait_gone(pid_t pid, unsigned ms);
 
 /*
  * Stop NAME's VMM 'pid': unless 'force', ask the guest to shut down (again
