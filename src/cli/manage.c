@@ -268,8 +268,8 @@ static int manage_rm(int argc, char **argv)
 		st = manage_fail("rm", name, "it is running (stop it first, or rm --force)");
 		goto out;
 	}
-	const char *how;
-	if (pid && mspawn_stop(&s, name, pid, true, 0, &how, &err)) {
+	char how[32];
+	if (pid && mspawn_stop(&s, name, pid, true, 0, how, sizeof(how), &err)) {
 		st = manage_fail("rm", name, err.msg);
 		goto out;
 	}
