@@ -93,14 +93,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	int ok = 1;
 	/* 3. Call exports. */
+	struct wasm_func *greet = export_func(inst, "greet"), *fib = export_func(inst, "fib");
+	struct wasm_func *sum = export_func(inst, "sum"), *div = export_func(inst, "div");
+	if (!greet || !fib || !sum || !div) {
+		fprintf(stderr, "wasm_embed: the module lacks an export\n");
+		wasm_store_free(store);
+		return 1;
+	}
+	int ok = 1;
 	struct wasm_val res[1], args[2];
-	trap = wasm_func_call(export_func(inst, "greet"), NULL, 0, res, 1);
+	trap = wasm_func_call(greet, NULL, 0, res, 1);
 	ok &= trap == WASM_OK && res[0].i32 == 28 && calls == 1;
 
 	args[0] = (struct wasm_val){.type = WASM_I32, .i32 = 50};
-	trap = wasm_func_call(export_func(inst, "fib"), args, 1, res, 1);
+	trap = wasm_func_call(fib, args, 1, res, 1);
 	printf("fib(50) = %llu\n", (unsigned long long)res[0].i64);
 	ok &= trap == WASM_OK && res[0].i64 == 12586269025ull;
 
@@ -116,7 +123,7 @@ int main(int argc, char **argv)
 		}
 		args[0] = (struct wasm_val){.type = WASM_I32, .i32 = at};
 		args[1] = (struct wasm_val){.type = WASM_I32, .i32 = n};
-		trap = wasm_func_call(export_func(inst, "sum"), args, 2, res, 1);
+		trap = wasm_func_call(sum, args, 2, res, 1);
 		printf("sum of 0..99 written by the host = %u\n", res[0].i32);
 		ok &= trap == WASM_OK && res[0].i32 == 4950;
 		printf("memory: %llu bytes, starts \"%.5s\"\n",
@@ -127,7 +134,7 @@ int main(int argc, char **argv)
 	/* 5. A trap is a return value, not a crash. */
 	args[0] = (struct wasm_val){.type = WASM_I32, .i32 = 1};
 	args[1] = (struct wasm_val){.type = WASM_I32, .i32 = 0};
-	trap = wasm_func_call(export_func(inst, "div"), args, 2, res, 1);
+	trap = wasm_func_call(div, args, 2, res, 1);
 	printf("div(1, 0) trapped: %s\n", wasm_store_trap_message(store));
 	ok &= trap == WASM_TRAP_DIV_ZERO;
 
