@@ -297,14 +297,35 @@ static void emit_moves(struct comp *c, uint32_t n, uint32_t dst)
 static void emit_return(struct comp *c)
 {
 	uint32_t n = c->ctls[0].nr;
-	/* a result read from a local that an earlier result overwrites: copy it out first */
+	bool overlap = false;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct ventry *e = &c->vals[c->nvals - n + i];
-		if (e->kind == V_LOCAL && e->slot < n)
-			for (uint32_t k = 0; k < n; k++)
-				materialize(c, c->nvals - n + k);
+		overlap |= e->kind == V_LOCAL && e->slot < n;
 	}
-	emit_moves(c, n, 0);
+	if (!overlap) {
+		emit_moves(c, n, 0);
+		comp_emit(c, WASM_IOP_ret, 1);
+		return;
+	}
+	/*
+	 * A result read from a local that an earlier result overwrites: stage every result in
+	 * its own stack slot first.  The entries are left as they are: this may be the taken
+	 * path of a br_if only.
+	 */
+	for (uint32_t i = 0; i < n; i++) {
+		const struct ventry *e = &c->vals[c->nvals - n + i];
+		uint32_t slot = comp_canon(c, c->nvals - n + i);
+		if (e->kind == V_LOCAL)
+			comp_emit_dax(c, WASM_IOP_copy, slot, e->slot, 0, 2);
+		else if (e->kind == V_CONST)
+			comp_emit_dax(c, WASM_IOP_const, slot, 0, e->val, 3);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t slot = comp_canon(c, c->nvals - n + i);
+		if (slot != i)
+			comp_emit_dax(c, WASM_IOP_copy, i, slot, 0, 2);
+	}
+	comp_forget_last(c);
 	comp_emit(c, WASM_IOP_ret, 1);
 }
 
