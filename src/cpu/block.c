@@ -157,6 +157,7 @@ static struct block *build_straddling(struct hart *h, uint64_t vpc, const uint8_
 	b->ninsn = 1;
 	b->size = 4;
 	b->code_off = 0xffe;
+	b->page2 = NULL;
 	fill_insn(&b->insn[0], &d, 0);
 	fill_end(&b->insn[1], 4);
 	return b;
@@ -177,15 +178,56 @@ static bool fold_jump(const struct decoded *d, unsigned pos, unsigned n, unsigne
 	return true;
 }
 
-static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page)
+/*
+ * A 32-bit instruction in the last two bytes of the page, after others in
+ * the block: rather than leave it to the slow path on every run (a hot loop
+ * may hold one), end the block with it, behind a PAGE2_GUARD that checks on
+ * each run that the next virtual page still maps the host page and holds
+ * the halfword seen now; if not, the block leaves for the instruction's pc,
+ * where the dispatcher decodes it afresh.  Returns the instruction count
+ * (2: guard and instruction), or 0 to end the block before it.
+ */
+static unsigned add_straddling(struct hart *h, uint64_t vpage, const uint8_t *page, int pc_off,
+			       struct insn *tmp, const uint8_t **page2)
+{
+	const uint8_t *next;
+	uint64_t pa2;
+	if (mem_fetch_page(h, vpage + 4096, &next, &pa2))
+		return 0; /* the dispatcher raises the fault when it gets there */
+	uint16_t high = read16(next);
+	struct decoded d;
+	decode_insn(read16(page + 4094) | (uint32_t)high << 16, &d);
+	memset(&tmp[0], 0, sizeof(tmp[0]));
+	tmp[0].op = cpu_op_labels[OP_PAGE2_GUARD];
+	tmp[0].opc = OP_PAGE2_GUARD;
+	tmp[0].rd = 32;
+	tmp[0].imm = high;
+	tmp[0].pc_off = (int16_t)pc_off;
+	fill_insn(&tmp[1], &d, pc_off);
+	*page2 = next;
+	return 2;
+}
+
+static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page, uint64_t vpc)
 {
 	struct insn tmp[BLOCK_MAX_INSNS + 1];
 	unsigned start = pa & 0xfff, pos = start, n = 0, lo = start, hi = start, target;
+	const uint8_t *page2 = NULL;
 	while (n < BLOCK_MAX_INSNS && pos + 2 <= 4096) {
 		uint32_t raw = read16(page + pos);
 		unsigned len = insn_length((uint16_t)raw);
-		if (pos + len > 4096)
+		if (pos + len > 4096) {
+			if (n > 0 && n + 2 <= BLOCK_MAX_INSNS) {
+				unsigned k = add_straddling(h, vpc & ~0xfffull, page,
+							    (int)pos - (int)start, &tmp[n], &page2);
+				n += k;
+				if (k) {
+					pos += len;
+					hi = 4096; /* the bytes of this page: the rest is guarded */
+				}
+			}
 			break;
+		}
 		if (len == 4)
 			raw |= (uint32_t)read16(page + pos + 2) << 16;
 		struct decoded d;
@@ -219,6 +261,7 @@ static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page)
 	b->execs = 0;
 	b->jit_failed = false;
 	b->jit = NULL;
+	b->page2 = page2;
 	memcpy(b->insn, tmp, (n + 1) * sizeof(struct insn));
 	uint8_t *code = (uint8_t *)&b->insn[n + 1];
 	memcpy(code, page + lo, b->size);
@@ -253,7 +296,7 @@ struct block *block_lookup(struct hart *h, uint64_t vpc)
 		}
 	}
 	if (!b)
-		b = build(h, pa, page);
+		b = build(h, pa, page, vpc);
 	struct jc_entry *e = &h->jc[(vpc >> 1) & (JC_SIZE - 1)];
 	e->vpc = vpc;
 	e->key = h->jc_key;

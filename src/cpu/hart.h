@@ -103,7 +103,8 @@ struct block {
 	uint32_t execs;	     /* times run by the interpreter, until the JIT takes it */
 	bool jit_failed;     /* holds an instruction the JIT does not translate */
 	void (*jit)(struct hart *h); /* translated host code, or NULL */
-	struct insn insn[];	     /* ninsn + 1 entries */
+	const uint8_t *page2; /* host page its last instruction ends in (PAGE2_GUARD), or NULL */
+	struct insn insn[];   /* ninsn + 1 entries */
 };
 
 #define BLOCK_MAX_INSNS 128

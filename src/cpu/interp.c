@@ -174,6 +174,18 @@ op_END:
 	h->pc = PC;
 	goto dispatch;
 
+op_PAGE2_GUARD : { /* the next instruction ends in the next page (block.c) */
+	uint64_t va2 = PC + 2;
+	const struct tlb_entry *t = &h->itlb->x[(va2 >> 12) & (TLB_SIZE - 1)];
+	const uint8_t *p2 = (const uint8_t *)(t->addend + va2);
+	uint16_t half;
+	if (likely(t->tag == va2 && p2 == blk->page2 &&
+		   (memcpy(&half, p2, 2), half == (uint16_t)ip->imm)))
+		NEXT;
+	h->instret += RETIRED; /* changed: decode it afresh at its pc */
+	h->pc = PC;
+	goto dispatch;
+}
 op_JAL_FOLD: /* a jal whose target the block goes on with */
 	RD = PC + ip->len;
 	NEXT;

@@ -1203,6 +1203,40 @@ static void emit_helper(struct emit *e, const struct insn *in, helper_fn fn)
 	store_x(e, in->rd, RAX);
 }
 
+/*
+ * The next instruction ends in the next virtual page: go on only if that
+ * page still maps b->page2 in the fetch TLB and holds the same halfword,
+ * else leave for the instruction's pc (see block.c, add_straddling).
+ */
+static void emit_page2_guard(struct emit *e, const struct block *b, const struct insn *in,
+			     unsigned index)
+{
+	size_t fail[3];
+	pc_plus(e, RAX, (int64_t)in->pc_off + 2); /* the next page's virtual address */
+	rr(e, 0, 0x89, RAX, RDX);
+	shift_imm(e, 0, 5, RDX, 12 - 4);
+	alu_imm(e, 0, 4, RDX, (TLB_SIZE - 1) << 4);
+	rm(e, 1, 0x03, RDX, RBX, HOFF(itlb));
+	int32_t x = (int32_t)offsetof(struct tlb_set, x);
+	rm(e, 1, 0x3b, RAX, RDX, x + (int32_t)offsetof(struct tlb_entry, tag));
+	fail[0] = jcc_fwd(e, CC_NE);
+	rm(e, 1, 0x8b, RCX, RDX, x + (int32_t)offsetof(struct tlb_entry, addend));
+	rr(e, 1, 0x01, RAX, RCX); /* rcx = host address of the next page */
+	mov_imm(e, RDX, (int64_t)(uintptr_t)b->page2);
+	rr(e, 1, 0x39, RDX, RCX);
+	fail[1] = jcc_fwd(e, CC_NE);
+	rm(e, 0, 0x0fb7, RDX, RCX, 0); /* movzx edx, word [rcx] */
+	alu_imm(e, 0, 7, RDX, in->imm);
+	fail[2] = jcc_fwd(e, CC_NE);
+	b1(e, 0xe9);
+	size_t ok = here(e);
+	b4(e, 0);
+	for (unsigned i = 0; i < 3; i++)
+		patch_to(e, fail[i], here(e));
+	exit_static(e, in->pc_off, index);
+	patch_to(e, ok, here(e));
+}
+
 /* Emit one instruction; false if it is not one the JIT handles. */
 static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 {
@@ -1222,6 +1256,9 @@ static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 	switch (op) {
 	case OP_END:
 		exit_static(e, in->pc_off, i);
+		return true;
+	case OP_PAGE2_GUARD:
+		emit_page2_guard(e, b, in, i);
 		return true;
 	case OP_JAL_FOLD:
 		if (in->rd != 32) {

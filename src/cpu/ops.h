@@ -11,7 +11,7 @@
 // clang-format off
 #define CPU_OPS(X) \
 	/* block control */ \
-	X(END) X(ILLEGAL) X(JAL_FOLD) \
+	X(END) X(ILLEGAL) X(JAL_FOLD) X(PAGE2_GUARD) \
 	/* RV64I */ \
 	X(LUI) X(AUIPC) X(JAL) X(JALR) X(BEQ) X(BNE) X(BLT) X(BGE) X(BLTU) X(BGEU) \
 	X(LB) X(LH) X(LW) X(LD) X(LBU) X(LHU) X(LWU) X(SB) X(SH) X(SW) X(SD) \

@@ -563,6 +563,27 @@ static void test_straddle(void)
 	asm volatile("fence.i" ::: "memory");
 	EXPECT_OK("instruction across pages", run(MODE_S, root_s, probe_exec, VA_SPAN + PAGE - 6),
 		  6);
+	/* Run again (decoded once; 20 runs stay below the JIT's threshold, the
+	 * jit- variant translates at once), then its second half changes, then
+	 * the next virtual page maps another physical page: each run must
+	 * execute the instruction as it is now. */
+	for (int i = 0; i < 20; i++)
+		c = run(MODE_S, root_s, probe_exec, VA_SPAN + PAGE - 6);
+	EXPECT_OK("instruction across pages, run 20 times", c, 6);
+	p2[0] = 0x0025; /* addi a0, a0, 2 (high half) */
+	asm volatile("fence.i" ::: "memory");
+	EXPECT_OK("... after its second half changed",
+		  run(MODE_S, root_s, probe_exec, VA_SPAN + PAGE - 6), 7);
+	u16 *p3 = (u16 *)&pages[11][0];
+	p3[0] = 0x0035; /* addi a0, a0, 3 (high half) */
+	p3[1] = 0x8082; /* ret */
+	map(root_s, VA_SPAN + PAGE, (u64)pages[11], 0, RWX | AD | PTE_V);
+	sfence();
+	asm volatile("fence.i" ::: "memory");
+	EXPECT_OK("... after the next page is remapped",
+		  run(MODE_S, root_s, probe_exec, VA_SPAN + PAGE - 6), 8);
+	map(root_s, VA_SPAN + PAGE, (u64)pages[10], 0, RWX | AD | PTE_V);
+	sfence();
 	c = run(MODE_S, root_s, probe_exec, VA_SPAN_HALF + PAGE - 6);
 	EXPECT_FAULT("instruction into unmapped page", c, CAUSE_FETCH_PAGE, VA_SPAN_HALF + PAGE);
 	CHECK("... mepc at the instruction", trap_last.epc, VA_SPAN_HALF + PAGE - 2);
