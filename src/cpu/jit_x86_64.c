@@ -67,6 +67,7 @@ struct emit {
 	uint64_t written;     /* guest registers the block writes (bit i) */
 	uint64_t wr_now;      /* ... of which the code emitted so far has written */
 	uint64_t live_in;     /* cached registers the block reads before writing them */
+	uint64_t dirty;	      /* cached registers right only in their low 32 bits (see sext32) */
 	uint64_t paddr;	      /* guest-physical address of the block */
 	const uint8_t *stub;  /* the hart's lookup stub (emit_lookup_stub) */
 	const uint8_t *chain; /* the hart's chain stub (emit_chain_stub) */
@@ -141,11 +142,41 @@ static void rmi(struct emit *e, int w, unsigned op, int reg, int base, int index
 	b1(e, (unsigned)(index & 7) << 3 | (unsigned)(base & 7));
 }
 
+static void movsxd(struct emit *e, int reg);
+
+/*
+ * Lazy sign extension.  A W instruction (addw, slliw, ...) whose result
+ * stays in a cache register leaves it "dirty": its low 32 bits are right and
+ * the guest value is their sign extension, but the upper half is not
+ * written.  Consumers of the low 32 bits only (W instructions, narrow
+ * stores, shift counts) read it as it is; and, or, xor of such values stay
+ * dirty (the sign extension of the result is the result); anything else
+ * sign-extends it first (sext32), and every write to h->x stores the full
+ * value.  This saves a movsxd after most W instructions in hashing and
+ * compression loops.
+ */
+static bool dirty(const struct emit *e, unsigned i)
+{
+	return i < 32 && (e->dirty >> i & 1);
+}
+
+/* Make cache register i hold its full value from here on. */
+static void sext32(struct emit *e, unsigned i)
+{
+	if (dirty(e, i)) {
+		movsxd(e, e->host[i]);
+		e->dirty &= ~(1ull << i);
+	}
+}
+
+/* reg = guest register i, full 64 bits (a dirty cache register is left as it is). */
 static void load_x(struct emit *e, int reg, unsigned i)
 {
 	if (i == 0) {
 		rr(e, 1, 0xc7, 0, reg); /* mov reg, 0: unlike xor, keeps the flags */
 		b4(e, 0);
+	} else if (dirty(e, i)) {
+		rr(e, 1, 0x63, reg, e->host[i]); /* movsxd reg, host32 */
 	} else if (e->host[i] >= 0) {
 		rr(e, 1, 0x89, e->host[i], reg);
 	} else {
@@ -153,6 +184,7 @@ static void load_x(struct emit *e, int reg, unsigned i)
 	}
 }
 
+/* Guest register i = reg (a full value). */
 static void store_x(struct emit *e, unsigned i, int reg)
 {
 	if (i == 32)
@@ -160,13 +192,26 @@ static void store_x(struct emit *e, unsigned i, int reg)
 	if (e->host[i] >= 0) {
 		rr(e, 1, 0x89, reg, e->host[i]);
 		e->wr_now |= 1ull << i;
+		e->dirty &= ~(1ull << i);
 	} else {
 		rm(e, 1, 0x89, reg, RBX, XOFF(i));
 	}
 }
 
-/* The host register to read guest register i from: its cache register, or 'scratch' loaded. */
+/* The host register to read guest register i from, all 64 bits: its cache register, or
+ * 'scratch' loaded. */
 static int src_reg(struct emit *e, unsigned i, int scratch)
+{
+	if (i != 0 && e->host[i] >= 0) {
+		sext32(e, i);
+		return e->host[i];
+	}
+	load_x(e, scratch, i);
+	return scratch;
+}
+
+/* The same for a consumer of the low 32 bits only: a dirty cache register as it is. */
+static int src_reg32(struct emit *e, unsigned i, int scratch)
 {
 	if (i != 0 && e->host[i] >= 0)
 		return e->host[i];
@@ -180,12 +225,36 @@ static int dst_reg(const struct emit *e, unsigned i)
 	return e->host[i] >= 0 ? e->host[i] : RAX;
 }
 
+/* d (dst_reg) holds the full new value of guest register i. */
 static void finish_rd(struct emit *e, unsigned i, int d)
 {
-	if (d == RAX)
+	if (d == RAX) {
 		store_x(e, i, RAX);
-	else
+	} else {
 		e->wr_now |= 1ull << i;
+		e->dirty &= ~(1ull << i);
+	}
+}
+
+/* d holds the new value of guest register i in its low 32 bits: sign-extend it later. */
+static void finish_rd32(struct emit *e, unsigned i, int d)
+{
+	if (d == RAX) {
+		movsxd(e, RAX);
+		store_x(e, i, RAX);
+	} else {
+		e->wr_now |= 1ull << i;
+		e->dirty |= 1ull << i;
+	}
+}
+
+/* Sign-extend every dirty cache register in place, leaving the compile-time state as it is
+ * (for code on a path that leaves the block). */
+static void sext_all_in_place(struct emit *e)
+{
+	for (unsigned i = 1; i < 32; i++)
+		if (dirty(e, i))
+			movsxd(e, e->host[i]);
 }
 
 /*
@@ -196,6 +265,7 @@ static void finish_rd(struct emit *e, unsigned i, int d)
  */
 static void cache_writeback(struct emit *e, unsigned first)
 {
+	sext_all_in_place(e); /* dirty registers are among the written ones */
 	for (unsigned i = 1; i < 32; i++) {
 		int r = e->host[i];
 		if (r < 0 || !(e->wr_now >> i & 1))
@@ -512,6 +582,7 @@ static void exit_static(struct emit *e, int64_t delta, unsigned retired)
 		rm(e, 1, 0x8b, RCX, RBX, HOFF(instret));
 		rm(e, 1, 0x3b, RCX, RBX, HOFF(next_timer_check));
 		size_t timer = jcc_fwd(e, CC_AE);
+		sext_all_in_place(e); /* the body starts with every register whole */
 		jmp_back(e, e->body);
 		patch_to(e, busy, here(e));
 		patch_to(e, timer, here(e));
@@ -963,9 +1034,10 @@ static helper_fn helper_for(enum cpu_op op)
 
 /* A load or store whose TLB miss path is emitted after the block. */
 struct slow {
-	size_t jne_at; /* rel32 of the jne taken on a miss */
-	size_t resume; /* where the fast path continues */
-	uint64_t wr;   /* registers written before the access (emit.wr_now) */
+	size_t jne_at;	/* rel32 of the jne taken on a miss */
+	size_t resume;	/* where the fast path continues */
+	uint64_t wr;	/* registers written before the access (emit.wr_now) */
+	uint64_t dirty; /* ... and emit.dirty there */
 	const struct insn *in;
 	unsigned index; /* instructions before it in the block */
 };
@@ -1010,8 +1082,8 @@ static bool memop_of(enum cpu_op op, struct memop *m)
 static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, const struct memop *m)
 {
 	struct emit *e = &x->e;
-	uint64_t wr = e->wr_now;
 	int base = src_reg(e, in->rs1, RAX);
+	uint64_t wr = e->wr_now, dirty_now = e->dirty;	/* after the base is made whole */
 	rm(e, 1, 0x8d, RAX, base, in->imm);		/* lea rax, [base + imm]: the address */
 	rr(e, 0, 0x89, RAX, RDX);			/* mov edx, eax */
 	shift_imm(e, 0, 5, RDX, 12 - 4);		/* shr edx, 8 */
@@ -1025,7 +1097,7 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 	size_t jne = jcc_fwd(e, CC_NE);
 	rm(e, 1, 0x8b, RCX, RDX, set + (int32_t)offsetof(struct tlb_entry, addend));
 	if (m->store) {
-		int v = src_reg(e, in->rs2, RDX);
+		int v = m->size == 8 ? src_reg(e, in->rs2, RDX) : src_reg32(e, in->rs2, RDX);
 		if (m->size == 1 && v >= RSP && v <= RDI) {
 			/* Without a REX prefix these name ah..bh as bytes. */
 			rr(e, 1, 0x89, v, RDX);
@@ -1043,6 +1115,7 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 	s->jne_at = jne;
 	s->resume = here(e);
 	s->wr = wr;
+	s->dirty = dirty_now;
 	s->in = in;
 	s->index = index;
 }
@@ -1069,6 +1142,7 @@ static void emit_slow(struct xlate *x, const struct slow *s)
 	memop_of((enum cpu_op)s->in->opc, &m);
 	patch_to(e, s->jne_at, here(e));
 	e->wr_now = s->wr;
+	e->dirty = s->dirty;
 	cache_writeback(e, 0);
 	rr(e, 1, 0x89, RBX, RDI);
 	rr(e, 1, 0x89, RAX, RSI);
@@ -1098,6 +1172,7 @@ static void emit_slow(struct xlate *x, const struct slow *s)
 static void emit_branch(struct emit *e, const struct insn *in, unsigned index, unsigned taken)
 {
 	int a = src_reg(e, in->rs1, RAX);
+	sext32(e, in->rs2);
 	if (e->host[in->rs2] < 0)
 		rm(e, 1, 0x3b, a, RBX, XOFF(in->rs2)); /* cmp a, [rs2] */
 	else
@@ -1108,20 +1183,47 @@ static void emit_branch(struct emit *e, const struct insn *in, unsigned index, u
 }
 
 /* rd = rs1 <op> rs2 with a two-operand x86 ALU opcode; w32 sign-extends a W result. */
+/* x86 /ext of the and, or, xor opcodes (81 /ext and the register forms). */
+static bool is_bitwise(unsigned op_or_ext, bool imm)
+{
+	return imm ? (op_or_ext == 1 || op_or_ext == 4 || op_or_ext == 6)
+		   : (op_or_ext == 0x09 || op_or_ext == 0x21 || op_or_ext == 0x31);
+}
+
+/* Whether guest register i is known to be the sign extension of its low 32 bits. */
+static bool sext_known(const struct emit *e, unsigned i)
+{
+	return i == 0 || dirty(e, i);
+}
+
+/* rd = rs1 <op> rs2 with a two-operand x86 ALU opcode; w32: a W instruction. */
 static void emit_alu_rr(struct emit *e, const struct insn *in, unsigned op, bool w32)
 {
+	/* and/or/xor of two sign-extended 32-bit values is one too: it stays dirty */
+	bool narrow =
+	    w32 || (is_bitwise(op, false) && sext_known(e, in->rs1) && sext_known(e, in->rs2));
 	if (e->host[in->rs2] < 0) {
 		/* rs2 in h->x: a memory operand (op + 2 is the reg, r/m form) */
-		int a = src_reg(e, in->rs1, RAX), d = dst_reg(e, in->rd);
+		int a = w32 ? src_reg32(e, in->rs1, RAX) : src_reg(e, in->rs1, RAX),
+		    d = dst_reg(e, in->rd);
 		if (d != a)
 			rr(e, 1, 0x89, a, d);
 		rm(e, !w32, op + 2, d, RBX, XOFF(in->rs2));
 		if (w32)
-			movsxd(e, d);
-		finish_rd(e, in->rd, d);
+			finish_rd32(e, in->rd, d);
+		else
+			finish_rd(e, in->rd, d);
 		return;
 	}
-	int a = src_reg(e, in->rs1, RAX), b = src_reg(e, in->rs2, RCX), d = dst_reg(e, in->rd);
+	int a, b;
+	if (narrow) {
+		a = src_reg32(e, in->rs1, RAX);
+		b = src_reg32(e, in->rs2, RCX);
+	} else {
+		a = src_reg(e, in->rs1, RAX);
+		b = src_reg(e, in->rs2, RCX);
+	}
+	int d = dst_reg(e, in->rd);
 	if (d == b && d != a) { /* rd is rs2: keep it before rd takes rs1 */
 		rr(e, 1, 0x89, b, RCX);
 		b = RCX;
@@ -1129,14 +1231,18 @@ static void emit_alu_rr(struct emit *e, const struct insn *in, unsigned op, bool
 	if (d != a)
 		rr(e, 1, 0x89, a, d);
 	rr(e, !w32, op, b, d);
-	if (w32)
-		movsxd(e, d);
-	finish_rd(e, in->rd, d);
+	if (narrow)
+		finish_rd32(e, in->rd, d);
+	else
+		finish_rd(e, in->rd, d);
 }
 
 static void emit_alu_imm(struct emit *e, const struct insn *in, int ext, bool w32)
 {
-	int a = src_reg(e, in->rs1, RAX), d = dst_reg(e, in->rd);
+	/* the immediate is a sign-extended 12-bit value: and/or/xor keep a dirty source dirty */
+	bool narrow = w32 || (is_bitwise((unsigned)ext, true) && dirty(e, in->rs1));
+	int a = narrow ? src_reg32(e, in->rs1, RAX) : src_reg(e, in->rs1, RAX),
+	    d = dst_reg(e, in->rd);
 	if (w32 && ext == 0 && in->imm == 0) { /* sext.w */
 		rr(e, 1, 0x63, d, a);
 		finish_rd(e, in->rd, d);
@@ -1147,35 +1253,39 @@ static void emit_alu_imm(struct emit *e, const struct insn *in, int ext, bool w3
 	/* add/or/xor of 0 change nothing (mv) */
 	if (in->imm != 0 || ext == 4)
 		alu_imm(e, !w32, ext, d, in->imm);
-	if (w32)
-		movsxd(e, d);
-	finish_rd(e, in->rd, d);
+	if (narrow)
+		finish_rd32(e, in->rd, d);
+	else
+		finish_rd(e, in->rd, d);
 }
 
 static void emit_shift_imm(struct emit *e, const struct insn *in, int ext, bool w32)
 {
-	int a = src_reg(e, in->rs1, RAX), d = dst_reg(e, in->rd);
+	int a = w32 ? src_reg32(e, in->rs1, RAX) : src_reg(e, in->rs1, RAX), d = dst_reg(e, in->rd);
 	if (d != a)
 		rr(e, 1, 0x89, a, d);
 	shift_imm(e, !w32, ext, d, (unsigned)in->imm & (w32 ? 31 : 63));
 	if (w32)
-		movsxd(e, d);
-	finish_rd(e, in->rd, d);
+		finish_rd32(e, in->rd, d);
+	else
+		finish_rd(e, in->rd, d);
 }
 
-/* Shift by rs2: x86 masks the count by 63 (64-bit) or 31 (32-bit) as RISC-V does. */
+/* Shift by rs2: x86 masks the count by 63 (64-bit) or 31 (32-bit) as RISC-V does, so only
+ * the count's low bits matter. */
 static void emit_shift_rr(struct emit *e, const struct insn *in, int ext, bool w32)
 {
-	int b = src_reg(e, in->rs2, RCX);
+	int b = src_reg32(e, in->rs2, RCX);
 	if (b != RCX)
 		rr(e, 1, 0x89, b, RCX);
-	int a = src_reg(e, in->rs1, RAX), d = dst_reg(e, in->rd);
+	int a = w32 ? src_reg32(e, in->rs1, RAX) : src_reg(e, in->rs1, RAX), d = dst_reg(e, in->rd);
 	if (d != a)
 		rr(e, 1, 0x89, a, d);
 	rr(e, !w32, 0xd3, ext, d);
 	if (w32)
-		movsxd(e, d);
-	finish_rd(e, in->rd, d);
+		finish_rd32(e, in->rd, d);
+	else
+		finish_rd(e, in->rd, d);
 }
 
 /* rd = (rs1 <cc> operand) ? 1 : 0, with operand rs2 or the immediate. */
@@ -1196,6 +1306,7 @@ static void emit_set(struct emit *e, const struct insn *in, unsigned cc, bool im
 static void emit_helper(struct emit *e, const struct insn *in, helper_fn fn)
 {
 	cache_writeback(e, 0);
+	e->dirty = 0; /* written back whole, and reloaded so after the call */
 	load_mem_x(e, RDI, in->rs1);
 	load_mem_x(e, RSI, in->rs2);
 	mov_imm(e, RDX, in->imm);
@@ -1398,7 +1509,8 @@ static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 	case OP_MUL:
 	case OP_MULW: {
 		bool w32 = op == OP_MULW;
-		int a = src_reg(e, in->rs1, RAX), b = src_reg(e, in->rs2, RCX);
+		int a = w32 ? src_reg32(e, in->rs1, RAX) : src_reg(e, in->rs1, RAX);
+		int b = w32 ? src_reg32(e, in->rs2, RCX) : src_reg(e, in->rs2, RCX);
 		int d = dst_reg(e, in->rd);
 		if (d == b && d != a) {
 			rr(e, !w32, 0x0faf, d, a); /* imul d, a: commutes */
@@ -1408,8 +1520,9 @@ static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 			rr(e, !w32, 0x0faf, d, b);
 		}
 		if (w32)
-			movsxd(e, d);
-		finish_rd(e, in->rd, d);
+			finish_rd32(e, in->rd, d);
+		else
+			finish_rd(e, in->rd, d);
 		return true;
 	}
 	case OP_FENCE:
@@ -1527,6 +1640,7 @@ static void cache_assign(struct emit *e, const struct block *b)
 	 * register live: all are loaded at entry and count as written. */
 	e->live_in = loops ? ~0ull : read_first;
 	e->wr_now = loops ? e->written : 0;
+	e->dirty = 0;
 	uses[0] = 0; /* x0 reads as 0 and x32 is the sink: neither is cached */
 	memset(e->host, -1, sizeof(e->host));
 	for (unsigned k = 0; k < NCACHE; k++) {
