@@ -12,6 +12,7 @@
 
 #include "api/console_log.h"
 #include "api/http.h"
+#include "api/snapshot_routes.h"
 #include "api/vm.h"
 #include "util/log.h"
 
@@ -388,6 +389,8 @@ void api_route(struct vm *vm, struct console_log *con, const struct api_request 
 	const char *p = req->path;
 	const char *id;
 	unsigned allowed;
+	if (api_snapshot_route(vm, req, rep))
+		return;
 	/* Each path: the methods it takes, then what each does. */
 	if (!strcmp(p, "/vm") || !strcmp(p, "/drives") || !strcmp(p, "/network-interfaces") ||
 	    !strcmp(p, "/metrics") || !strcmp(p, "/console") || !strcmp(p, "/console/attach"))

@@ -576,8 +576,9 @@ static void *vm_thread(void *arg)
 	}
 }
 
-/* Called with the lock held. */
-static int vm_start(struct vm *vm, struct verr *err)
+/* Called with the lock held.  'load' (may be NULL) restores a snapshot into the new machine. */
+static int vm_start(struct vm *vm, int (*load)(struct machine *m, void *arg), void *arg,
+		    struct verr *err)
 {
 	struct vm_config *c = &vm->cfg;
 	*c = (struct vm_config){
@@ -604,10 +605,18 @@ static int vm_start(struct vm *vm, struct verr *err)
 			c->hart_cpu[i] = vm->cpus[i % vm->ncpus];
 	}
 	struct verr e = {{0}};
+	c->restoring = load != NULL;
 	vm->m = machine_create(c, &e);
+	c->restoring = false; /* a reboot later boots the firmware */
 	if (!vm->m)
 		return verr_set(err, EINVAL, "start: %s", e.msg);
-	int r = pthread_create(&vm->thread, NULL, vm_thread, vm);
+	int r = load ? load(vm->m, arg) : 0;
+	if (r) {
+		machine_destroy(vm->m);
+		vm->m = NULL;
+		return r;
+	}
+	r = pthread_create(&vm->thread, NULL, vm_thread, vm);
 	if (r) {
 		machine_destroy(vm->m);
 		vm->m = NULL;
@@ -653,7 +662,7 @@ int vm_do_action(struct vm *vm, enum vm_action a, struct verr *err)
 	}
 	switch (a) {
 	case VM_ACTION_START:
-		r = vm_start(vm, err);
+		r = vm_start(vm, NULL, NULL, err);
 		break;
 	case VM_ACTION_PAUSE:
 		if (machine_pause(vm->m))
@@ -848,4 +857,46 @@ json_t *vm_json_metrics(struct vm *vm)
 	return json_pack("{s:o, s:o, s:o, s:I, s:I}", "vcpus", vcpus, "block", block, "net", net,
 			 "host_rss_bytes", (json_int_t)vm_host_rss(), "guest_mem_touched_bytes",
 			 (json_int_t)touched);
+}
+
+/* ---- Snapshots (api/snapshot_routes.c) ------------------------------------------------ */
+
+int vm_with_paused_machine(struct vm *vm, int (*fn)(const struct vm_snapshot_ctx *c, void *arg),
+			   void *arg, struct verr *err)
+{
+	pthread_mutex_lock(&vm->lock);
+	int r = 0;
+	bool was_running = vm->state == VM_RUNNING;
+	if (!was_running && vm->state != VM_PAUSED) {
+		r = verr_set(err, EBUSY,
+			     "the VM is %s: only a running or paused VM has a state to save",
+			     vm_state_names[vm->state]);
+		goto out;
+	}
+	if (was_running && machine_pause(vm->m)) {
+		r = verr_set(err, EBUSY, "the machine is stopping");
+		goto out;
+	}
+	struct vm_snapshot_ctx c = {.m = vm->m, .ndrives = vm->ndrives};
+	for (unsigned i = 0; i < vm->ndrives; i++)
+		c.drive[i] =
+		    (struct vm_snapshot_drive){vm->drive[i].id, vm->drive[i].path, vm->drive[i].fmt,
+					       vm->drive[i].read_only, vm->drive[i].dev};
+	r = fn(&c, arg);
+	if (was_running)
+		machine_resume(vm->m);
+out:
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
+int vm_start_restored(struct vm *vm, int (*load)(struct machine *m, void *arg), void *arg,
+		      struct verr *err)
+{
+	pthread_mutex_lock(&vm->lock);
+	int r = vm_need_configuring(vm, err);
+	if (!r)
+		r = vm_start(vm, load, arg, err);
+	pthread_mutex_unlock(&vm->lock);
+	return r;
 }

@@ -77,4 +77,32 @@ json_t *vm_json_metrics(struct vm *vm);
 json_t *vm_json_drive(struct vm *vm, const char *id);
 json_t *vm_json_nic(struct vm *vm, const char *id);
 
+/* ---- Snapshots (api/snapshot_routes.c) ---- */
+struct machine;
+struct virtio_device;
+struct vm_snapshot_drive {
+	const char *id, *path;
+	enum blk_format fmt;
+	bool read_only;
+	struct virtio_device *dev;
+};
+struct vm_snapshot_ctx {
+	struct machine *m;
+	unsigned ndrives;
+	struct vm_snapshot_drive drive[8];
+};
+/*
+ * Run 'fn' with the VM locked and its machine paused (it must be running or
+ * paused: -EBUSY otherwise); a running VM resumes afterwards.  Returns fn's result.
+ */
+int vm_with_paused_machine(struct vm *vm, int (*fn)(const struct vm_snapshot_ctx *c, void *arg),
+			   void *arg, struct verr *err);
+/*
+ * Start a configuring VM from a snapshot: the machine is built without
+ * booting anything and 'load' fills it before it runs.  If 'load' fails
+ * (returns -errno with err filled) the VM stays configuring.
+ */
+int vm_start_restored(struct vm *vm, int (*load)(struct machine *m, void *arg), void *arg,
+		      struct verr *err);
+
 #endif

@@ -104,7 +104,8 @@ static uint64_t load_u64(const void *base, size_t off)
 static int cpu_load_csr(struct hart *h, unsigned csr, const char *name, uint64_t want,
 			uint64_t got_off, struct verr *err)
 {
-	if (csr_op(h, csr, CSR_OP_WRITE, want, false, true, NULL))
+	uint64_t old;
+	if (csr_op(h, csr, CSR_OP_WRITE, want, false, true, &old))
 		return verr_set(err, EINVAL, "hart %llu: cannot restore %s",
 				(unsigned long long)h->mhartid, name);
 	if (load_u64(h, got_off) != want)

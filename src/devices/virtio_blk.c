@@ -390,3 +390,8 @@ void virtio_blk_get_stats(struct virtio_device *vdev, struct virtio_blk_stats *s
 	st->write_ops = atomic_load_explicit(&b->write_ops, memory_order_relaxed);
 	st->flush_ops = atomic_load_explicit(&b->flush_ops, memory_order_relaxed);
 }
+
+int virtio_blk_flush_disk(struct virtio_device *vdev)
+{
+	return blk_flush(to_blk(vdev)->disk);
+}

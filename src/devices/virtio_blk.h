@@ -31,4 +31,7 @@ struct virtio_blk_stats {
 };
 void virtio_blk_get_stats(struct virtio_device *vdev, struct virtio_blk_stats *st);
 
+/* Make the disk's image consistent on the host (no request in flight): blk_flush(). */
+int virtio_blk_flush_disk(struct virtio_device *vdev);
+
 #endif

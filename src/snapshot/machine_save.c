@@ -85,18 +85,29 @@ static int save_all(struct snap_writer *w, struct machine *m, const struct machi
 	return r;
 }
 
+void snapshot_machine_quiesce(struct machine *m)
+{
+	struct machine_parts p;
+	machine_get_parts(m, &p);
+	for (unsigned i = 0; i < VIRT_VIRTIO_SLOTS; i++)
+		virtio_mmio_freeze(p.virtio[i]);
+}
+
+void snapshot_machine_release(struct machine *m)
+{
+	struct machine_parts p;
+	machine_get_parts(m, &p);
+	for (unsigned i = 0; i < VIRT_VIRTIO_SLOTS; i++)
+		virtio_mmio_thaw(p.virtio[i]);
+}
+
 int snapshot_machine_save(struct machine *m, const char *config, int fd, struct verr *err)
 {
 	struct machine_parts p;
 	machine_get_parts(m, &p);
-	/* Devices keep running while harts are parked: make them hold still. */
-	for (unsigned i = 0; i < VIRT_VIRTIO_SLOTS; i++)
-		virtio_mmio_freeze(p.virtio[i]);
 	struct snap_writer w;
 	int r = snap_writer_begin(&w, fd, err);
 	if (!r)
 		r = save_all(&w, m, &p, config, err);
-	for (unsigned i = 0; i < VIRT_VIRTIO_SLOTS; i++)
-		virtio_mmio_thaw(p.virtio[i]);
 	return r;
 }

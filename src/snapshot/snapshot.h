@@ -15,12 +15,23 @@ struct snap_reader;
 struct verr;
 
 /*
- * Write the state of machine 'm' (paused: machine_pause() returned 0) to
- * 'fd', a new empty file, with 'config' (JSON text) as its configuration
- * section.  The virtio queues are quiesced meanwhile: requests in flight
- * complete first and none start until the save is over.
+ * Devices keep running while the harts are paused.  Quiesce makes the virtio
+ * queues hold still: requests in flight complete, none start (a network
+ * backend keeps its frames) until release, which also lets the devices look
+ * at their queues again.  Disks are consistent with memory in between.
+ */
+void snapshot_machine_quiesce(struct machine *m);
+void snapshot_machine_release(struct machine *m);
+
+/*
+ * Write the state of machine 'm' (paused: machine_pause() returned 0, and
+ * quiesced) to 'fd', a new empty file, with 'config' (JSON text) as its
+ * configuration section.
  */
 int snapshot_machine_save(struct machine *m, const char *config, int fd, struct verr *err);
+
+/* Copy a disk image, holes kept, to 'dst' (created; it must not exist). */
+int snapshot_copy_file(const char *src, const char *dst, struct verr *err);
 
 /*
  * Load a checked snapshot into machine 'm', built with cfg.restoring and the

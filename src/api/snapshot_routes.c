@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The snapshot paths of the per-VM API (docs/snapshot.md):
+ *
+ *   PUT /snapshot/create {"path": P}  running or paused VM: save it to P
+ *       (and its writable disks to P.disk-ID), then go on as before.
+ *   PUT /snapshot/load {"path": P}    configuring VM, configured with the
+ *       snapshot's devices: build the machine from P and run it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/http.h"
+#include "api/snapshot_routes.h"
+#include "api/vm.h"
+#include "block/block.h"
+#include "devices/virtio_blk.h"
+#include "snapshot/format.h"
+#include "snapshot/snapshot.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+static void reply_json(struct api_reply *rep, unsigned status, json_t *j)
+{
+	rep->status = status;
+	rep->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	rep->len = rep->body ? strlen(rep->body) : 0;
+	rep->content_type = "application/json";
+	if (j && !rep->body)
+		rep->status = 500;
+	json_decref(j);
+}
+
+static void reply_error(struct api_reply *rep, unsigned status, const char *msg)
+{
+	reply_json(rep, status, json_pack("{s:s}", "error", msg));
+}
+
+static void reply_result(struct api_reply *rep, int r, const struct verr *err)
+{
+	unsigned status = r == -EINVAL || r == -ENOENT || r == -EEXIST ? 400
+			  : r == -EBUSY				       ? 409
+								       : 500;
+	reply_error(rep, status, err->msg[0] ? err->msg : strerror(-r));
+}
+
+/* The body {"path": "..."}: strict, as every other path of the API. */
+static const char *body_path(const struct api_request *req, json_t **root, struct api_reply *rep)
+{
+	json_error_t je;
+	*root = NULL;
+	if (req->body_too_big) {
+		reply_error(rep, 400, "body too large");
+		return NULL;
+	}
+	json_t *j =
+	    json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES, &je);
+	if (!j || !json_is_object(j)) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "body: expected a JSON object%s%s", j ? "" : ": ",
+			 j ? "" : je.text);
+		json_decref(j);
+		reply_error(rep, 400, msg);
+		return NULL;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach(j, key, v)
+	{
+		if (strcmp(key, "path")) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "unknown field '%.64s'", key);
+			json_decref(j);
+			reply_error(rep, 400, msg);
+			return NULL;
+		}
+	}
+	const char *path = json_string_value(json_object_get(j, "path"));
+	if (!path || !path[0] || strlen(path) > PATH_MAX - 64) {
+		json_decref(j);
+		reply_error(rep, 400, "'path' must be a non-empty string (a file name)");
+		return NULL;
+	}
+	*root = j;
+	return path;
+}
+
+/* ---- create ------------------------------------------------------------------------------ */
+
+struct save_job {
+	const char *path;
+	json_t *config; /* the VM's configuration; the drives get their saved files */
+	uint64_t bytes;
+	struct verr *err;
+};
+
+static int save_disks(const struct vm_snapshot_ctx *c, struct save_job *job, struct verr *err)
+{
+	json_t *drives = json_array();
+	json_object_set_new(job->config, "drives", drives);
+	for (unsigned i = 0; i < c->ndrives; i++) {
+		const struct vm_snapshot_drive *d = &c->drive[i];
+		int r = virtio_blk_flush_disk(d->dev);
+		if (r)
+			return verr_set(err, -r, "drive %s: flush: %s", d->id, strerror(-r));
+		struct blk_info bi;
+		if ((r = blk_info_get(d->path, &bi, err)))
+			return r;
+		if (bi.backing[0] && bi.backing[0] != '/')
+			return verr_set(err, EINVAL,
+					"drive %s: a qcow2 image with a relative backing file "
+					"cannot be copied into a snapshot",
+					d->id);
+		char file[PATH_MAX];
+		snprintf(file, sizeof(file), "%s.disk-%s", job->path, d->id);
+		/* A read-only disk does not change: the snapshot refers to it. */
+		if (!d->read_only && (r = snapshot_copy_file(d->path, file, err)))
+			return r;
+		const char *base = strrchr(file, '/');
+		json_array_append_new(drives,
+				      json_pack("{s:s, s:s, s:s, s:b, s:I}", "id", d->id, "file",
+						d->read_only ? d->path : (base ? base + 1 : file),
+						"format", blk_format_name(bi.format), "read_only",
+						d->read_only, "size", (json_int_t)bi.virtual_size));
+	}
+	return 0;
+}
+
+static int save_files(const struct vm_snapshot_ctx *c, struct save_job *job, struct verr *err)
+{
+	int r = save_disks(c, job, err);
+	char *text = r ? NULL : json_dumps(job->config, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!r && !text)
+		r = verr_set(err, ENOMEM, "out of memory");
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", job->path);
+	int fd = r ? -1 : open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (!r && fd < 0)
+		r = verr_set(err, errno, "%s: %s", tmp, strerror(errno));
+	if (!r)
+		r = snapshot_machine_save(c->m, text, fd, err);
+	if (!r && fsync(fd))
+		r = verr_set(err, errno, "%s: %s", tmp, strerror(errno));
+	if (!r) {
+		struct stat st;
+		job->bytes = fstat(fd, &st) ? 0 : (uint64_t)st.st_blocks * 512;
+	}
+	/* Renamed into place whole: a crash leaves no half snapshot under the name. */
+	if (!r && rename(tmp, job->path))
+		r = verr_set(err, errno, "%s: %s", job->path, strerror(errno));
+	if (fd >= 0) {
+		close(fd);
+		if (r)
+			unlink(tmp);
+	}
+	free(text);
+	return r;
+}
+
+static void remove_disk_copies(const struct save_job *job, const struct vm_snapshot_ctx *c)
+{
+	for (unsigned i = 0; i < c->ndrives; i++) {
+		if (c->drive[i].read_only)
+			continue;
+		char file[PATH_MAX];
+		snprintf(file, sizeof(file), "%s.disk-%s", job->path, c->drive[i].id);
+		unlink(file);
+	}
+}
+
+static int save_paused(const struct vm_snapshot_ctx *c, void *arg)
+{
+	struct save_job *job = arg;
+	snapshot_machine_quiesce(c->m);
+	int r = save_files(c, job, job->err);
+	snapshot_machine_release(c->m);
+	if (r)
+		remove_disk_copies(job, c);
+	return r;
+}
+
+static json_t *vm_config_json(struct vm *vm)
+{
+	return json_pack("{s:i, s:o, s:o, s:o, s:o}", "vessel_snapshot", 1, "machine",
+			 vm_json_machine(vm), "boot", vm_json_boot(vm), "network-interfaces",
+			 vm_json_nics(vm), "rng", vm_json_rng(vm));
+}
+
+static void snapshot_create(struct vm *vm, const struct api_request *req, struct api_reply *rep)
+{
+	json_t *body;
+	const char *path = body_path(req, &body, rep);
+	if (!path)
+		return;
+	struct verr err = {{0}};
+	struct save_job job = {.path = path, .config = vm_config_json(vm), .err = &err};
+	int r = 0;
+	if (!job.config)
+		r = verr_set(&err, ENOMEM, "out of memory");
+	else if (!access(path, F_OK))
+		r = verr_set(&err, EEXIST, "snapshot %s: the file exists", path);
+	if (!r) {
+		int64_t t0 = host_monotonic_ns();
+		r = vm_with_paused_machine(vm, save_paused, &job, &err);
+		int64_t t1 = host_monotonic_ns();
+		if (!r)
+			reply_json(rep, 200,
+				   json_pack("{s:s, s:I, s:I}", "path", path, "bytes",
+					     (json_int_t)job.bytes, "paused_us",
+					     (json_int_t)((t1 - t0) / 1000)));
+	}
+	if (r)
+		reply_result(rep, r, &err);
+	json_decref(job.config);
+	json_decref(body);
+}
+
+/* ---- load -------------------------------------------------------------------------------- */
+
+static int load_machine(struct machine *m, void *arg)
+{
+	struct snap_reader *r = ((void **)arg)[0];
+	struct verr *err = ((void **)arg)[1];
+	return snapshot_machine_load(m, r, err);
+}
+
+static void snapshot_load(struct vm *vm, const struct api_request *req, struct api_reply *rep)
+{
+	json_t *body;
+	const char *path = body_path(req, &body, rep);
+	if (!path)
+		return;
+	struct verr err = {{0}};
+	struct snap_reader r;
+	int e = snap_reader_open(&r, path, &err);
+	if (e) {
+		char msg[sizeof(err.msg) + 64];
+		snprintf(msg, sizeof(msg), "snapshot: %s", err.msg);
+		reply_error(rep, e == -ENOENT ? 400 : e == -EINVAL ? 400 : 500, msg);
+		json_decref(body);
+		return;
+	}
+	void *arg[2] = {&r, &err};
+	e = vm_start_restored(vm, load_machine, arg, &err);
+	snap_reader_close(&r);
+	if (e)
+		reply_result(rep, e == -EBUSY ? e : -EINVAL, &err);
+	else
+		rep->status = 204;
+	json_decref(body);
+}
+
+bool api_snapshot_route(struct vm *vm, const struct api_request *req, struct api_reply *rep)
+{
+	bool create = !strcmp(req->path, "/snapshot/create");
+	if (!create && strcmp(req->path, "/snapshot/load"))
+		return false;
+	if (strcmp(req->method, "PUT")) {
+		reply_error(rep, 405, "method not allowed");
+		rep->allow = "PUT";
+		return true;
+	}
+	if (create)
+		snapshot_create(vm, req, rep);
+	else
+		snapshot_load(vm, req, rep);
+	return true;
+}
