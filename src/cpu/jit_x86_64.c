@@ -1243,9 +1243,16 @@ static void emit_alu_imm(struct emit *e, const struct insn *in, int ext, bool w3
 	bool narrow = w32 || (is_bitwise((unsigned)ext, true) && dirty(e, in->rs1));
 	int a = narrow ? src_reg32(e, in->rs1, RAX) : src_reg(e, in->rs1, RAX),
 	    d = dst_reg(e, in->rd);
-	if (w32 && ext == 0 && in->imm == 0) { /* sext.w */
-		rr(e, 1, 0x63, d, a);
-		finish_rd(e, in->rd, d);
+	if (w32 && ext == 0 && in->imm == 0) {
+		/* sext.w: in a cache register, a copy marked dirty is the same value */
+		if (d == RAX) {
+			rr(e, 1, 0x63, RAX, a);
+			finish_rd(e, in->rd, RAX);
+		} else {
+			if (d != a)
+				rr(e, 1, 0x89, a, d);
+			finish_rd32(e, in->rd, d);
+		}
 		return;
 	}
 	if (d != a)
@@ -1348,6 +1355,30 @@ static void emit_page2_guard(struct emit *e, const struct block *b, const struct
 	patch_to(e, ok, here(e));
 }
 
+/* rd = rs1, straight between cache registers and h->x where it can (dirtiness goes along). */
+static void emit_mv(struct emit *e, const struct insn *in)
+{
+	unsigned rd = in->rd, rs = in->rs1;
+	if (rd == 32)
+		return;
+	int d = e->host[rd], s = rs ? e->host[rs] : -1;
+	if (d >= 0 && s >= 0) {
+		if (d != s)
+			rr(e, 1, 0x89, s, d);
+		bool narrow = dirty(e, rs);
+		e->wr_now |= 1ull << rd;
+		e->dirty = (e->dirty & ~(1ull << rd)) | (uint64_t)narrow << rd;
+	} else if (d >= 0) {
+		load_x(e, d, rs); /* from h->x, or 0 */
+		finish_rd(e, rd, d);
+	} else if (s >= 0 && !dirty(e, rs)) {
+		rm(e, 1, 0x89, s, RBX, XOFF(rd));
+	} else {
+		load_x(e, RAX, rs);
+		store_x(e, rd, RAX);
+	}
+}
+
 /* Emit one instruction; false if it is not one the JIT handles. */
 static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 {
@@ -1387,8 +1418,7 @@ static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 		store_x(e, in->rd, RAX);
 		return true;
 	case OP_MV:
-		load_x(e, RAX, in->rs1);
-		store_x(e, in->rd, RAX);
+		emit_mv(e, in);
 		return true;
 	case OP_JAL:
 		pc_plus(e, RCX, (int64_t)in->pc_off + in->len);
