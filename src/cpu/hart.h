@@ -205,6 +205,7 @@ struct hart {
 	uint8_t *jit_buf;	     /* host code of translated blocks, flushed with the blocks */
 	size_t jit_size, jit_used;
 	size_t jit_chain_stub; /* offset of the shared chaining code in jit_buf */
+	size_t jit_fwd_entry;  /* offset in a block of its entry for forward chained exits */
 	bool jit_enabled;
 	uint32_t jit_threshold; /* interpreted runs of a block before it is translated */
 	uint64_t *jit_link;	/* link slot of the exit just taken, for the dispatcher to fill */

@@ -442,7 +442,8 @@ static void exit_chained(struct emit *e, uint64_t target)
 	b1(e, 0xe9);				 /* jmp chain stub, later the target */
 	b4(e, (uint32_t)(int32_t)(e->chain - (e->p + 4)));
 	size_t slot = here(e);
-	b8(e, target);
+	b8(e,
+	   target | (target > e->paddr)); /* bit 0: a forward exit (instructions are 2-aligned) */
 	patch_to(e, slot_ref, slot);
 }
 
@@ -459,11 +460,11 @@ void jit_link(struct hart *h, uint64_t *slot, const struct block *b)
 	uint64_t want;
 	uint8_t *at = (uint8_t *)slot;
 	memcpy(&want, at, sizeof(want)); /* slots sit unaligned in the code buffer */
-	if (!b->jit || b->paddr != want)
+	if (!b->jit || b->paddr != (want & ~1ull))
 		return;
-	int32_t rel = (int32_t)((const uint8_t *)(void *)b->jit + JIT_CHAIN_ENTRY - at);
+	size_t entry = want & 1 ? h->jit_fwd_entry : JIT_CHAIN_ENTRY;
+	int32_t rel = (int32_t)((const uint8_t *)(void *)b->jit + entry - at);
 	memcpy(at - 4, &rel, sizeof(rel)); /* the jmp's rel32, just before the slot */
-	(void)h;
 }
 
 /*
@@ -472,16 +473,23 @@ void jit_link(struct hart *h, uint64_t *slot, const struct block *b)
  * dispatcher when an interrupt, request or timer check is due, or when a
  * fence.i since the block was last checked asks for its bytes to be
  * compared again (gen); else set r12 and run the block.
+ *
+ * Exits to a later address in the page enter past the interrupt and timer
+ * checks (at h->jit_fwd_entry): a run of chained blocks can only come round
+ * through an exit to the same or an earlier address (same-page chains only),
+ * and those check; so do the lookup stub and self-loops.  Returns the offset
+ * of that second entry in the block.
  */
-static void emit_chain_entry(struct emit *e, const struct block *b)
+static size_t emit_chain_entry(struct emit *e, const struct block *b)
 {
-	size_t out[3];
+	size_t out[3], start = here(e);
 	rm(e, 1, 0x8b, RDX, RBX, HOFF(pending)); /* x86 loads are atomic: a relaxed load */
 	rm(e, 1, 0x23, RDX, RBX, HOFF(take_mask));
 	out[0] = jcc_fwd(e, CC_NE);
 	rm(e, 1, 0x8b, RDX, RBX, HOFF(instret));
 	rm(e, 1, 0x3b, RDX, RBX, HOFF(next_timer_check));
 	out[1] = jcc_fwd(e, CC_AE);
+	size_t fwd = JIT_CHAIN_ENTRY + (here(e) - start);
 	mov_imm(e, RDX, (int64_t)(uintptr_t)&b->gen);
 	rm(e, 1, 0x8b, RDX, RDX, 0);
 	rm(e, 1, 0x3b, RDX, RBX, HOFF(code_gen));
@@ -495,6 +503,7 @@ static void emit_chain_entry(struct emit *e, const struct block *b)
 	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
 	epilogue(e);
 	patch_to(e, go, here(e));
+	return fwd;
 }
 
 _Static_assert(sizeof(struct jc_entry) == 32, "jump-cache entries are indexed by shifting 5");
@@ -1727,7 +1736,12 @@ int jit_translate(struct hart *h, struct block *b)
 		return -ENOTSUP;
 	}
 	/* Chained exits of other blocks enter here, past the frame setup. */
-	emit_chain_entry(&x.e, b);
+	size_t fwd = emit_chain_entry(&x.e, b);
+	if (h->jit_fwd_entry && fwd != h->jit_fwd_entry) { /* cannot happen: fixed encodings */
+		b->jit_failed = true;
+		return -ENOTSUP;
+	}
+	h->jit_fwd_entry = fwd;
 	patch_to(&x.e, skip, here(&x.e));
 	cache_reload(&x.e, 0, x.e.live_in);
 	x.e.body = here(&x.e);

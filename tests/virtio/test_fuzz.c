@@ -171,6 +171,22 @@ static void *scribble(void *opaque)
 	return NULL;
 }
 
+/*
+ * Chains the device has completed so far on queue qi.  virtio-blk completes
+ * on its I/O workers: unless the device gave up (NEEDS_RESET), give them up
+ * to 50 ms to show a first completion, as a loaded host may not have run
+ * them yet.
+ */
+static unsigned long settled_used(struct vdrv *d, unsigned qi)
+{
+	unsigned long n = vd_used_pending(d, qi);
+	for (int i = 0; i < 50 && !n && !vd_needs_reset(d); i++) {
+		usleep(1000);
+		n = vd_used_pending(d, qi);
+	}
+	return n;
+}
+
 static void fuzz(struct vdrv *d, unsigned nq, unsigned rounds)
 {
 	struct scribbler s = {.d = d};
@@ -202,7 +218,7 @@ static void fuzz(struct vdrv *d, unsigned nq, unsigned rounds)
 			}
 		}
 		for (unsigned qi = 0; qi < nq; qi++)
-			used += vd_used_pending(d, qi);
+			used += kind ? settled_used(d, qi) : vd_used_pending(d, qi);
 		refused += vd_needs_reset(d);
 		vd_wr(d, 0x070, 0); /* reset with whatever is still in flight */
 		CHECK(vd_rd(d, 0x070) == 0);
