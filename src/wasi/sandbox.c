@@ -218,7 +218,7 @@ int wasi_sandbox_open(int base, const char *path, int flags, mode_t mode, int fo
 	return r;
 }
 
-int wasi_sandbox_parent(int base, const char *path, char *name)
+static int sb_parent(int base, const char *path, char *name)
 {
 	if (!*path)
 		return -ENOENT;
@@ -251,5 +251,21 @@ int wasi_sandbox_parent(int base, const char *path, char *name)
 	free(dir);
 	if (r == -ENOSYS) /* openat2 went missing: the walker decides */
 		return sb_walk(base, path, 0, name);
+	return r;
+}
+
+int wasi_sandbox_parent(int base, const char *path, char *name)
+{
+	int r = sb_parent(base, path, name);
+	/* "name/" must be a directory (or a link, which the caller does not follow). */
+	size_t len = strlen(path);
+	if (r >= 0 && len > 1 && path[len - 1] == '/' && strcmp(name, ".")) {
+		struct stat st;
+		if (fstatat(r, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode) &&
+		    !S_ISLNK(st.st_mode)) {
+			close(r);
+			return -ENOTDIR;
+		}
+	}
 	return r;
 }

@@ -119,6 +119,11 @@ static void run(int box, const char *mode)
 	EXPECT(wasi_sandbox_parent(box, "/tmp/x", name) == -WASI_HOST_ENOTCAPABLE, "%s: /tmp/x",
 	       mode);
 	EXPECT(wasi_sandbox_parent(box, "", name) == -ENOENT, "%s: empty path", mode);
+	EXPECT(wasi_sandbox_parent(box, "a/file/", name) == -ENOTDIR, "%s: a/file/", mode);
+	d = wasi_sandbox_parent(box, "a/", name);
+	EXPECT(d >= 0 && !strcmp(name, "a"), "%s: a/ names a", mode);
+	if (d >= 0)
+		close(d);
 
 	/* Creating through the box works; creating through a link out does not. */
 	int fd = wasi_sandbox_open(box, "b/new", O_WRONLY | O_CREAT | O_EXCL, 0644, 0);
