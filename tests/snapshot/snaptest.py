@@ -35,7 +35,7 @@ def configure(api, d, disk, memory=256, nic=True, vcpus=2):
 # before printing, synchronously (O_DIRECT-like through dd conv=fsync).
 COUNTER = ("(i=0; while true; do i=$((i+1)); "
            "echo \"$i\" | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null; "
-           "echo C=$i; sleep 0.05; done) &")
+           "echo C=$i; sleep 0.05; done) & echo $! > /tmp/counter.pid")
 
 
 def counters(text):
