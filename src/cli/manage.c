@@ -18,9 +18,9 @@
 #include "manage/spawn.h"
 #include "util/log.h"
 
-static const char *const manage_cmds[] = {"create",  "start", "stop", "pause",
-					  "resume",  "reset", "ls",   "inspect",
-					  "console", "logs",  "rm",   NULL};
+static const char *const manage_cmds[] = {"create", "start",	"stop",	   "pause",   "resume",
+					  "reset",  "ls",	"inspect", "console", "logs",
+					  "rm",	    "snapshot", "restore", "clone",   NULL};
 
 int cmd_manage_handles(const char *cmd)
 {
@@ -54,6 +54,11 @@ void manage_usage(FILE *f)
 	    "                 command ends 1 s after stdin ends with no more output\n"
 	    "  logs NAME [--follow]    the console output of the current or last run\n"
 	    "  rm NAME [--force]       remove a VM (--force: stop it first if running)\n"
+	    "  snapshot NAME PATH      save a running or paused VM to PATH (+ PATH.disk-*)\n"
+	    "  restore PATH --name NEW a new managed VM from a snapshot, running at once\n"
+	    "  clone PATH --name PREFIX [--count N]\n"
+	    "                 N VMs PREFIX-1..N from one snapshot (shared memory pages,\n"
+	    "                 copy-on-write overlays of its disks)\n"
 	    "\n"
 	    "The state directory is $VESSEL_STATE_DIR, else /var/lib/vessel for root,\n"
 	    "else $XDG_STATE_HOME/vessel or ~/.local/state/vessel.\n",
@@ -303,6 +308,8 @@ int cmd_manage(int argc, char **argv)
 		return manage_logs(argc, argv);
 	if (!strcmp(cmd, "rm"))
 		return manage_rm(argc, argv);
+	if (!strcmp(cmd, "snapshot") || !strcmp(cmd, "restore") || !strcmp(cmd, "clone"))
+		return manage_snapshot_cmd(argc, argv);
 	manage_usage(stderr);
 	return EXIT_USAGE;
 }

@@ -47,6 +47,9 @@ struct mdef {
 	/* Resource limits through cgroup v2; 0 = none. */
 	unsigned cpu_max_percent; /* of one host CPU: 150 = one and a half */
 	uint64_t memory_limit;	  /* bytes */
+	/* Not saved in vm.json: start this time from this snapshot instead of
+	 * booting (vessel restore, vessel clone); not freed by mdef_free(). */
+	const char *restore_from;
 };
 
 /* A name of 1 to 64 characters from [A-Za-z0-9_.-], not "." or "..". */

@@ -245,7 +245,9 @@ int mspawn_configure(const char *sock, const struct mdef *d, struct verr *err)
 		r = put(sock, "/boot-source", boot_source(d), err);
 	if (!r)
 		r = put_devices(sock, d, err);
-	if (!r)
+	if (!r && d->restore_from) /* vessel restore: the snapshot instead of a boot */
+		r = put(sock, "/snapshot/load", json_pack("{s:s}", "path", d->restore_from), err);
+	else if (!r)
 		r = put(sock, "/actions", json_pack("{s:s}", "action", "start"), err);
 	return r;
 }
