@@ -83,6 +83,9 @@ void comp_emit_dax(struct comp *c, enum wasm_iop op, uint32_t d, uint32_t a, uin
 	c->code[at + 1].r.b = a;
 	if (n > 2)
 		c->code[at + 2].u = x;
+	c->prev_end = c->last_end == at ? at : SIZE_MAX;
+	c->prev_start = c->last_start;
+	c->prev_op = c->last_op;
 	c->last_start = at;
 	c->last_end = c->ncode;
 	c->last_op = op;
@@ -91,6 +94,7 @@ void comp_emit_dax(struct comp *c, enum wasm_iop op, uint32_t d, uint32_t a, uin
 void comp_forget_last(struct comp *c)
 {
 	c->last_end = SIZE_MAX;
+	c->prev_end = SIZE_MAX;
 }
 
 /* ---- operand stack ---- */

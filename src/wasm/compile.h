@@ -57,6 +57,9 @@ struct comp {
 	/* the last instruction that wrote a slot, for fusing a following local.set or br_if */
 	size_t last_start, last_end;
 	enum wasm_iop last_op;
+	/* the one before it, when the two are adjacent (for three-instruction patterns) */
+	size_t prev_start, prev_end;
+	enum wasm_iop prev_op;
 	uint64_t ninstr;
 };
 

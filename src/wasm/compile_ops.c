@@ -290,20 +290,113 @@ static int read_memarg(struct comp *c, uint8_t natural, uint32_t *offset)
 	return 0;
 }
 
+/* How a load or store gets its address. */
+struct addr {
+	enum { ADDR_SLOT, ADDR_ADD, ADDR_INDEX, ADDR_SCALED } mode;
+	uint32_t base;	       /* slot (ADDR_SCALED: the index slot) */
+	uint32_t imm, index;   /* ADDR_ADD: the constant; ADDR_INDEX: index slot and shift */
+	uint32_t scaled_shift; /* ADDR_SCALED: base << scaled_shift, plus imm */
+};
+
+/*
+ * "i32.add (i32.shl i k) b" just emitted, both results used only by this access (it is
+ * the sole reader of their stack slots): drop them, the access computes the address.
+ */
+static bool fold_scaled_index(struct comp *c, const struct ventry *a, struct addr *ad,
+			      uint32_t busy)
+{
+	if (c->last_op != WASM_IOP_i32_add_ss || c->prev_op != WASM_IOP_i32_shl_si ||
+	    c->prev_end != c->last_start)
+		return false;
+	const union wasm_cell *add = &c->code[c->last_start], *shl = &c->code[c->prev_start];
+	uint32_t scaled = shl[1].r.a, x = add[1].r.b, y = (uint32_t)add[2].u;
+	if (scaled < c->nlocals || add[1].r.a != a->slot || (x == scaled) == (y == scaled) ||
+	    shl[1].r.b == busy || x == busy || y == busy)
+		return false;
+	ad->mode = ADDR_INDEX;
+	ad->base = x == scaled ? y : x;
+	ad->index = shl[1].r.b;
+	ad->imm = (uint32_t)shl[2].u & 31;
+	c->ncode = c->prev_start;
+	comp_forget_last(c);
+	return true;
+}
+
+/* "i32.add (i32.shl i k) imm": a static array indexed by i. */
+static bool fold_scaled_imm(struct comp *c, struct addr *ad, uint32_t busy)
+{
+	if (c->prev_op != WASM_IOP_i32_shl_si || c->prev_end != c->last_start)
+		return false;
+	const union wasm_cell *add = &c->code[c->last_start], *shl = &c->code[c->prev_start];
+	uint32_t scaled = shl[1].r.a;
+	if (scaled < c->nlocals || add[1].r.b != scaled || shl[1].r.b == busy)
+		return false;
+	ad->mode = ADDR_SCALED;
+	ad->base = shl[1].r.b;
+	ad->scaled_shift = (uint32_t)shl[2].u & 31;
+	ad->imm = (uint32_t)add[2].u;
+	c->ncode = c->prev_start;
+	comp_forget_last(c);
+	return true;
+}
+
 /*
  * An address computed by the instruction just emitted as "i32.add x, imm" and used only
  * here: drop that instruction, the access adds imm itself (with the same 32-bit wrap).
+ * 'busy' is a slot the access writes before it reads the address (a stored constant).
  */
-static bool fold_address_add(struct comp *c, const struct ventry *a, uint32_t *base, uint32_t *imm)
+static bool fold_address(struct comp *c, const struct ventry *a, struct addr *ad, uint32_t busy)
 {
-	if (a->kind != V_SLOT || c->last_end != c->ncode || c->last_op != WASM_IOP_i32_add_si ||
-	    c->oom || c->code[c->last_start + 1].r.a != a->slot)
+	if (a->kind != V_SLOT || c->last_end != c->ncode || c->oom)
 		return false;
-	*base = c->code[c->last_start + 1].r.b;
-	*imm = (uint32_t)c->code[c->last_start + 2].u;
+	if (fold_scaled_index(c, a, ad, busy))
+		return true;
+	if (c->last_op != WASM_IOP_i32_add_si || c->code[c->last_start + 1].r.a != a->slot ||
+	    c->code[c->last_start + 1].r.b == busy)
+		return false;
+	if (fold_scaled_imm(c, ad, busy))
+		return true;
+	ad->mode = ADDR_ADD;
+	ad->base = c->code[c->last_start + 1].r.b;
+	ad->imm = (uint32_t)c->code[c->last_start + 2].u;
 	c->ncode = c->last_start;
 	comp_forget_last(c);
 	return true;
+}
+
+/* Emit a load [d|base]... or store [base|v]... in the form the address calls for. */
+static void emit_access(struct comp *c, enum wasm_iop iop, uint32_t first, uint32_t second,
+			const struct addr *ad, uint32_t offset, bool load)
+{
+	size_t n = ad->mode >= ADDR_INDEX ? 4 : 3;
+	enum wasm_iop op = iop + ad->mode;
+	size_t at;
+	if (load) {
+		comp_emit_dax(c, op, first, second, 0, n);
+		at = c->last_start;
+	} else {
+		at = comp_emit(c, op, n);
+		comp_forget_last(c);
+	}
+	if (c->oom)
+		return;
+	union wasm_cell *k = &c->code[at];
+	k[1].r.a = first;
+	k[1].r.b = second;
+	if (ad->mode == ADDR_SLOT) {
+		k[2].u = offset;
+	} else if (ad->mode == ADDR_ADD) {
+		k[2].r.a = ad->imm;
+		k[2].r.b = offset;
+	} else if (ad->mode == ADDR_INDEX) {
+		k[2].r.a = ad->index;
+		k[2].r.b = ad->imm;
+		k[3].u = offset;
+	} else {
+		k[2].r.a = ad->imm;
+		k[2].r.b = ad->scaled_shift;
+		k[3].u = offset;
+	}
 }
 
 static int load(struct comp *c, const struct memop *mo)
@@ -317,17 +410,10 @@ static int load(struct comp *c, const struct memop *mo)
 		return -EINVAL;
 	if (!comp_live(c))
 		return 0;
-	uint32_t base, imm;
-	if (fold_address_add(c, &a, &base, &imm)) {
-		comp_emit_dax(c, mo->iop + 1, comp_canon(c, h), base, 0, 3);
-		if (!c->oom) {
-			c->code[c->last_start + 2].r.a = imm;
-			c->code[c->last_start + 2].r.b = offset;
-		}
-		return 0;
-	}
-	uint32_t sa = comp_operand(c, &a, h);
-	comp_emit_dax(c, mo->iop, comp_canon(c, h), sa, offset, 3);
+	struct addr ad = {.mode = ADDR_SLOT};
+	if (!fold_address(c, &a, &ad, UINT32_MAX))
+		ad.base = comp_operand(c, &a, h);
+	emit_access(c, mo->iop, comp_canon(c, h), ad.base, &ad, offset, true);
 	return 0;
 }
 
@@ -339,22 +425,14 @@ static int store(struct comp *c, const struct memop *mo)
 		return -EINVAL;
 	if (!comp_live(c))
 		return 0;
-	uint32_t h = c->nvals, base, imm;
-	bool folded = fold_address_add(c, &a, &base, &imm);
+	uint32_t h = c->nvals;
+	struct addr ad = {.mode = ADDR_SLOT};
+	uint32_t busy = v.kind == V_CONST ? comp_canon(c, h + 1) : UINT32_MAX;
+	bool folded = fold_address(c, &a, &ad, busy);
 	uint32_t sv = comp_operand(c, &v, h + 1);
-	uint32_t sa = folded ? base : comp_operand(c, &a, h);
-	size_t at = comp_emit(c, mo->iop + folded, 3);
-	if (!c->oom) {
-		c->code[at + 1].r.a = sa;
-		c->code[at + 1].r.b = sv;
-		if (folded) {
-			c->code[at + 2].r.a = imm;
-			c->code[at + 2].r.b = offset;
-		} else {
-			c->code[at + 2].u = offset;
-		}
-	}
-	comp_forget_last(c);
+	if (!folded)
+		ad.base = comp_operand(c, &a, h);
+	emit_access(c, mo->iop, ad.base, sv, &ad, offset, false);
 	return 0;
 }
 

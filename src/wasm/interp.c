@@ -330,7 +330,7 @@ enum wasm_trap wasm_host_call(struct wasm_store *s, struct wasm_func *f, uint64_
 		NEXT();                                                                            \
 	}
 
-#define LOAD_AT(label, T, conv, ea_expr)                                                           \
+#define LOAD_AT(label, T, conv, ea_expr, cells)                                                    \
 	label : {                                                                                  \
 		uint64_t ea = (ea_expr);                                                           \
 		if (ea + sizeof(T) > memsize)                                                      \
@@ -338,26 +338,36 @@ enum wasm_trap wasm_host_call(struct wasm_store *s, struct wasm_func *f, uint64_
 		T v;                                                                               \
 		memcpy(&v, mem + ea, sizeof(T));                                                   \
 		fp[D] = (conv);                                                                    \
-		pc += 3;                                                                           \
+		pc += (cells);                                                                     \
 		NEXT();                                                                            \
 	}
+/* the address of an _x form: base + (index << shift), wrapped to 32 bits */
+#define EA_X(base)                                                                                 \
+	((uint64_t)(uint32_t)((base) + ((uint32_t)fp[pc[2].r.a] << (pc[2].r.b & 31))) + pc[3].u)
+/* the address of an _s form: (index << shift) + imm, wrapped to 32 bits */
+#define EA_S(index)                                                                                \
+	((uint64_t)(uint32_t)(((uint32_t)(index) << (pc[2].r.b & 31)) + pc[2].r.a) + pc[3].u)
 #define LOAD(name, T, conv)                                                                        \
-	LOAD_AT(L_##name, T, conv, (uint64_t)(uint32_t)fp[OA] + pc[2].u)                           \
-	LOAD_AT(L_##name##_a, T, conv, (uint64_t)(uint32_t)(fp[OA] + pc[2].r.a) + pc[2].r.b)
+	LOAD_AT(L_##name, T, conv, (uint64_t)(uint32_t)fp[OA] + pc[2].u, 3)                        \
+	LOAD_AT(L_##name##_a, T, conv, (uint64_t)(uint32_t)(fp[OA] + pc[2].r.a) + pc[2].r.b, 3)    \
+	LOAD_AT(L_##name##_x, T, conv, EA_X(fp[OA]), 4)                                            \
+	LOAD_AT(L_##name##_s, T, conv, EA_S(fp[OA]), 4)
 
-#define STORE_AT(label, T, ea_expr)                                                                \
+#define STORE_AT(label, T, ea_expr, cells)                                                         \
 	label : {                                                                                  \
 		uint64_t ea = (ea_expr);                                                           \
 		if (ea + sizeof(T) > memsize)                                                      \
 			TRAP(WASM_TRAP_MEMORY_OOB);                                                \
 		T v = (T)fp[pc[1].r.b];                                                            \
 		memcpy(mem + ea, &v, sizeof(T));                                                   \
-		pc += 3;                                                                           \
+		pc += (cells);                                                                     \
 		NEXT();                                                                            \
 	}
 #define STORE(name, T)                                                                             \
-	STORE_AT(L_##name, T, (uint64_t)(uint32_t)fp[pc[1].r.a] + pc[2].u)                         \
-	STORE_AT(L_##name##_a, T, (uint64_t)(uint32_t)(fp[pc[1].r.a] + pc[2].r.a) + pc[2].r.b)
+	STORE_AT(L_##name, T, (uint64_t)(uint32_t)fp[pc[1].r.a] + pc[2].u, 3)                      \
+	STORE_AT(L_##name##_a, T, (uint64_t)(uint32_t)(fp[pc[1].r.a] + pc[2].r.a) + pc[2].r.b, 3)  \
+	STORE_AT(L_##name##_x, T, EA_X(fp[pc[1].r.a]), 4)                                          \
+	STORE_AT(L_##name##_s, T, EA_S(fp[pc[1].r.a]), 4)
 
 static bool range_ok(uint64_t start, uint64_t len, uint64_t size)
 {
@@ -374,7 +384,7 @@ static enum wasm_trap interp_run(struct wasm_store *s, struct wasm_func *f, uint
 #define WASM_X(n)  &&L_##n,
 #define WASM_XB(n) &&L_##n##_ss, &&L_##n##_si,
 #define WASM_XC(n) &&L_br_##n##_ss, &&L_br_##n##_si,
-#define WASM_XM(n) &&L_##n, &&L_##n##_a,
+#define WASM_XM(n) &&L_##n, &&L_##n##_a, &&L_##n##_x, &&L_##n##_s,
 	static const void *const table[WASM_IOP_COUNT] = {WASM_OPS_MISC(WASM_X) WASM_OPS_MEM(
 	    WASM_XM) WASM_OPS_UNARY(WASM_X) WASM_OPS_BINARY(WASM_XB) WASM_OPS_CMPBR(WASM_XC)};
 #undef WASM_X

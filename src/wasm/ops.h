@@ -12,6 +12,8 @@
  *   load           [d|a][offset]
  *   store          [a|v][offset]
  *   load/store _a  [d|a][imm|offset] address = (uint32_t)(a + imm) + offset
+ *   load/store _x  [d|a][i|shift][offset] address = (uint32_t)(a + (i << shift)) + offset
+ *   load/store _s  [d|i][imm|shift][offset] address = (uint32_t)((i << shift) + imm) + offset
  * Other shapes are documented where compile.c emits them.
  */
 #ifndef VESSEL_WASM_OPS_H
@@ -53,7 +55,9 @@
 	X(f64_muladd)
 
 /* Loads [d|a][offset] and stores [a|v][offset]; each also has an _a form that first adds an
- * immediate to the address with 32-bit wrap-around: [d|a][imm|offset] (a fused i32.add). */
+ * immediate to the address with 32-bit wrap-around, an _x form that adds a shifted
+ * index (fused i32.shl and i32.add: array indexing) and an _s form that shifts the index
+ * and adds an immediate (indexing a static array). */
 #define WASM_OPS_MEM(X)                                                                            \
 	X(ld8u)                                                                                    \
 	X(ld8s32)                                                                                  \
@@ -225,7 +229,7 @@ enum wasm_iop {
 #define WASM_X(n)  WASM_IOP_##n,
 #define WASM_XB(n) WASM_IOP_##n##_ss, WASM_IOP_##n##_si,
 #define WASM_XC(n) WASM_IOP_br_##n##_ss, WASM_IOP_br_##n##_si,
-#define WASM_XM(n) WASM_IOP_##n, WASM_IOP_##n##_a,
+#define WASM_XM(n) WASM_IOP_##n, WASM_IOP_##n##_a, WASM_IOP_##n##_x, WASM_IOP_##n##_s,
 	WASM_OPS_MISC(WASM_X) WASM_OPS_MEM(WASM_XM) WASM_OPS_UNARY(WASM_X) WASM_OPS_BINARY(WASM_XB)
 	    WASM_OPS_CMPBR(WASM_XC) WASM_IOP_COUNT
 #undef WASM_X
