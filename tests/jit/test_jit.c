@@ -493,6 +493,21 @@ static struct cpu *make_cpu(const char *jit, struct guest_mem *mem, struct bus *
  * generation.  T adds 1, then is rewritten to add 100, 101, 102: the third
  * rewrite meets an exit already linked to the second version.
  */
+/* Run a directed program (in image) on both engines; nonzero if their states differ. */
+static int run_both(struct cpu *ci, struct cpu *cj, struct dev *d, struct guest_mem *mem,
+		    const uint8_t *image, const uint64_t *regs, struct state *si, struct state *sj)
+{
+	uint8_t *da = malloc(DATA_SIZE), *db = malloc(DATA_SIZE);
+	if (!da || !db)
+		return 1;
+	run_one(ci, d, mem, image, regs, si, da);
+	run_one(cj, d, mem, image, regs, sj, db);
+	int bad = compare(~0u, si, sj, da, db);
+	free(da);
+	free(db);
+	return bad;
+}
+
 static int test_fence_i_chain(struct cpu *ci, struct cpu *cj, struct dev *d, struct guest_mem *mem,
 			      uint8_t *image)
 {
@@ -520,19 +535,12 @@ static int test_fence_i_chain(struct cpu *ci, struct cpu *cj, struct dev *d, str
 	regs[13] = CODE + T;
 	regs[15] = 1u << 20; /* the next rewrite adds one more */
 	struct state si, sj;
-	uint8_t *da = malloc(DATA_SIZE), *db = malloc(DATA_SIZE);
-	if (!da || !db)
-		return 1;
-	run_one(ci, d, mem, image, regs, &si, da);
-	run_one(cj, d, mem, image, regs, &sj, db);
-	int bad = compare(~0u, &si, &sj, da, db);
+	int bad = run_both(ci, cj, d, mem, image, regs, &si, &sj);
 	if (si.x[11] != 304 || sj.x[11] != 304) {
 		fprintf(stderr, "fence.i chain: x11 interp %" PRIu64 " jit %" PRIu64 ", want 304\n",
 			si.x[11], sj.x[11]);
 		bad = 1;
 	}
-	free(da);
-	free(db);
 	return bad;
 }
 
@@ -569,12 +577,7 @@ static int test_narrow_values(struct cpu *ci, struct cpu *cj, struct dev *d, str
 	regs[5] = DATA + 0x100;
 	regs[10] = 20; /* iterations */
 	struct state si, sj;
-	uint8_t *da = malloc(DATA_SIZE), *db = malloc(DATA_SIZE);
-	if (!da || !db)
-		return 1;
-	run_one(ci, d, mem, image, regs, &si, da);
-	run_one(cj, d, mem, image, regs, &sj, db);
-	int bad = compare(~0u, &si, &sj, da, db);
+	int bad = run_both(ci, cj, d, mem, image, regs, &si, &sj);
 	/* after 20 iterations x11 = -20; x19 = sum of -1..-20 = -210 */
 	const uint64_t want[][2] = {{11, (uint64_t)-20},
 				    {12, (uint64_t)-20},
@@ -594,8 +597,6 @@ static int test_narrow_values(struct cpu *ci, struct cpu *cj, struct dev *d, str
 				want[k][1]);
 			bad = 1;
 		}
-	free(da);
-	free(db);
 	return bad;
 }
 
