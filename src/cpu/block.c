@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "cpu/decode.h"
+#include "cpu/jit.h"
 #include "cpu/mmu.h"
 #include "util/log.h"
 
@@ -290,6 +291,7 @@ struct block *block_lookup(struct hart *h, uint64_t vpc)
 		/* fence.i since it was decoded: still the same bytes? */
 		if (memcmp(b->code, page + b->code_off, b->size) == 0) {
 			b->gen = h->code_gen;
+			jit_revalidated(h, b);
 		} else {
 			*link = b->next;
 			b = NULL;

@@ -34,6 +34,10 @@ int jit_translate(struct hart *h, struct block *b);
 /* The exit whose link slot is 'slot' (h->jit_link) led to b: jump straight there from now on. */
 void jit_link(struct hart *h, uint64_t *slot, const struct block *b);
 
+/* b->gen changed (its bytes were checked after a fence.i): its code's entry checks the new value.
+ */
+void jit_revalidated(struct hart *h, const struct block *b);
+
 #else
 #define JIT_AVAILABLE 0
 
@@ -56,6 +60,11 @@ static inline void jit_link(struct hart *h, uint64_t *slot, const struct block *
 {
 	(void)h;
 	(void)slot;
+	(void)b;
+}
+static inline void jit_revalidated(struct hart *h, const struct block *b)
+{
+	(void)h;
 	(void)b;
 }
 #endif

@@ -467,6 +467,12 @@ void jit_link(struct hart *h, uint64_t *slot, const struct block *b)
 	memcpy(at - 4, &rel, sizeof(rel)); /* the jmp's rel32, just before the slot */
 }
 
+void jit_revalidated(struct hart *h, const struct block *b)
+{
+	if (b->jit) /* the movabs at the forward entry: 2 bytes of opcode, then the imm64 */
+		memcpy((uint8_t *)(void *)b->jit + h->jit_fwd_entry + 2, &b->gen, sizeof(b->gen));
+}
+
 /*
  * A block's chained entry, right after the frame setup: reached with the
  * target pc in rax and instret already counted.  Go back to the
@@ -490,8 +496,11 @@ static size_t emit_chain_entry(struct emit *e, const struct block *b)
 	rm(e, 1, 0x3b, RDX, RBX, HOFF(next_timer_check));
 	out[1] = jcc_fwd(e, CC_AE);
 	size_t fwd = JIT_CHAIN_ENTRY + (here(e) - start);
-	mov_imm(e, RDX, (int64_t)(uintptr_t)&b->gen);
-	rm(e, 1, 0x8b, RDX, RDX, 0);
+	/* movabs rdx, gen: the block's gen as an immediate, rewritten by
+	 * jit_revalidated() whenever the block's bytes are found unchanged */
+	rex(e, 1, 0, 0, RDX);
+	b1(e, 0xb8 + (RDX & 7));
+	b8(e, b->gen);
 	rm(e, 1, 0x3b, RDX, RBX, HOFF(code_gen));
 	out[2] = jcc_fwd(e, CC_NE);
 	rr(e, 1, 0x89, RAX, R12);

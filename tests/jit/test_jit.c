@@ -487,12 +487,6 @@ static struct cpu *make_cpu(const char *jit, struct guest_mem *mem, struct bus *
 	return c;
 }
 
-/*
- * A chained exit into code that is rewritten (store, fence.i) between runs
- * must reach the new code: the link is rechecked against the fence.i
- * generation.  T adds 1, then is rewritten to add 100, 101, 102: the third
- * rewrite meets an exit already linked to the second version.
- */
 /* Run a directed program (in image) on both engines; nonzero if their states differ. */
 static int run_both(struct cpu *ci, struct cpu *cj, struct dev *d, struct guest_mem *mem,
 		    const uint8_t *image, const uint64_t *regs, struct state *si, struct state *sj)
@@ -508,24 +502,30 @@ static int run_both(struct cpu *ci, struct cpu *cj, struct dev *d, struct guest_
 	return bad;
 }
 
+/*
+ * A chained exit into code that is rewritten (store, fence.i) between runs
+ * must reach the new code: the link is rechecked against the fence.i
+ * generation.  T adds 1, then is rewritten to add 100, 101, 102: the third
+ * rewrite meets an exit already linked to the second version.
+ */
 static int test_fence_i_chain(struct cpu *ci, struct cpu *cj, struct dev *d, struct guest_mem *mem,
 			      uint8_t *image)
 {
 	const unsigned T = 0x40, BACK = 0x08, LOOP = 0x04;
 	const uint32_t prog[] = {
-	    i_type(0x13, 0, 10, 0, 0),		      /* 0x00: li x10, 0 */
-	    j_type(0, (int32_t)(T - LOOP)),	      /* 0x04: j T */
-	    s_type(2, 13, 12, 0),		      /* 0x08: sw x12, 0(x13) */
-	    r_type(0x33, 0, 0, 12, 12, 15),	      /* 0x0c: add x12, x12, x15 */
-	    0x0000100f,				      /* 0x10: fence.i */
-	    i_type(0x13, 0, 10, 10, 1),		      /* 0x14: addi x10, x10, 1 */
-	    i_type(0x13, 0, 14, 0, 4),		      /* 0x18: li x14, 4 */
-	    b_type(4, 10, 14, (int32_t)LOOP - 0x1c),  /* 0x1c: blt x10, x14, LOOP */
+	    i_type(0x13, 0, 10, 0, 0),		     /* 0x00: li x10, 0 */
+	    b_type(0, 0, 0, (int32_t)(T - LOOP)),    /* 0x04: beq x0, x0, T (not folded: an exit) */
+	    s_type(2, 13, 12, 0),		     /* 0x08: sw x12, 0(x13) */
+	    r_type(0x33, 0, 0, 12, 12, 15),	     /* 0x0c: add x12, x12, x15 */
+	    0x0000100f,				     /* 0x10: fence.i */
+	    i_type(0x13, 0, 10, 10, 1),		     /* 0x14: addi x10, x10, 1 */
+	    i_type(0x13, 0, 14, 0, 4),		     /* 0x18: li x14, 4 */
+	    b_type(4, 10, 14, (int32_t)LOOP - 0x1c), /* 0x1c: blt x10, x14, LOOP */
 	    j_type(0, (int32_t)(STOP - CODE - 0x20)), /* 0x20: j STOP */
 	};
 	const uint32_t t_code[] = {
-	    i_type(0x13, 0, 11, 11, 1),			 /* T: addi x11, x11, 1 */
-	    j_type(0, (int32_t)BACK - (int32_t)(T + 4)), /* j BACK */
+	    i_type(0x13, 0, 11, 11, 1),			       /* T: addi x11, x11, 1 */
+	    b_type(0, 0, 0, (int32_t)BACK - (int32_t)(T + 4)), /* beq x0, x0, BACK */
 	};
 	memset(image, 0, 0x4000);
 	memcpy(image, prog, sizeof(prog));
