@@ -102,6 +102,8 @@ static int read_types(struct decoder *d)
 		uint32_t np = wasm_read_count(d->r, 1);
 		if (d->r->err)
 			return reader_status(d);
+		if (np > WASM_MAX_VALUES)
+			return fail(d, "too many parameters");
 		enum wasm_valtype *p = calloc(np ? np : 1, sizeof(*p));
 		if (!p)
 			return fail(d, "out of memory");
@@ -114,6 +116,8 @@ static int read_types(struct decoder *d)
 		uint32_t nr = wasm_read_count(d->r, 1);
 		if (d->r->err)
 			return reader_status(d);
+		if (nr > WASM_MAX_VALUES)
+			return fail(d, "too many results");
 		enum wasm_valtype *q = calloc(nr ? nr : 1, sizeof(*q));
 		if (!q)
 			return fail(d, "out of memory");
@@ -428,6 +432,8 @@ static int read_code(struct decoder *d)
 		uint32_t size = wasm_read_u32(d->r);
 		if (d->r->err)
 			return reader_status(d);
+		if (size > WASM_MAX_BODY)
+			return fail(d, "function body too large");
 		const uint8_t *body = wasm_read_bytes(d->r, size);
 		if (!body)
 			return reader_status(d);

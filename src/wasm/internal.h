@@ -12,6 +12,8 @@
 
 /* Limits that keep hostile modules from exhausting the host. */
 #define WASM_MAX_LOCALS	    50000      /* per function, parameters included */
+#define WASM_MAX_BODY	    (8u << 20) /* bytes of one function body */
+#define WASM_MAX_VALUES	    1000       /* params or results of one function type */
 #define WASM_MAX_NESTING    10000      /* control nesting in one function */
 #define WASM_MAX_STACK	    60000      /* operand stack height in one function */
 #define WASM_MAX_PAGES	    65536      /* 4 GiB */

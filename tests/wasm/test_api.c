@@ -255,6 +255,15 @@ static void test_hostile(struct wasm_store *s)
 	CHECK(wasm_module_load(s, mod, module_with_body(mod, body, 1, 50000), &err) != NULL);
 	free(body);
 	free(mod);
+	/* a body of more than 8 MiB (of nops) */
+	n = (9u << 20);
+	body = malloc(n);
+	mod = malloc(n + 64);
+	memset(body, 0x01, n);
+	body[n - 1] = 0x0b;
+	expect_rejected(s, mod, module_with_body(mod, body, n, 0), "function body too large");
+	free(body);
+	free(mod);
 }
 
 /* Corrupt a valid module at random: loading must fail cleanly or succeed, never crash. */
