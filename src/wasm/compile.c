@@ -416,9 +416,6 @@ static int op_br(struct comp *c)
 	struct ctl *f = NULL;
 	if (read_label(c, &f) || check_label_values(c, f))
 		return -EINVAL;
-	uint32_t n;
-	const enum wasm_valtype *t;
-	label_types(f, &n, &t);
 	if (comp_live(c))
 		emit_branch(c, f);
 	set_unreachable(c);

@@ -448,7 +448,6 @@ static int zero_byte(struct comp *c)
 
 static int memory_size_grow(struct comp *c, uint8_t op)
 {
-	struct ventry a;
 	if (zero_byte(c) || need_memory(c, 0))
 		return -EINVAL;
 	if (op == 0x3f) {
@@ -460,7 +459,6 @@ static int memory_size_grow(struct comp *c, uint8_t op)
 		return 0;
 	}
 	return unary(c, WASM_IOP_memory_grow, I32, I32);
-	(void)a;
 }
 
 int comp_op_memory(struct comp *c, uint8_t op)
