@@ -18,8 +18,8 @@
 #define WASM_MAX_STACK	    60000      /* operand stack height in one function */
 #define WASM_MAX_PAGES	    65536      /* 4 GiB */
 #define WASM_MAX_TABLE	    10000000   /* elements in one table */
-#define WASM_STACK_SLOTS    (1u << 20) /* the value stack, 8 MiB */
-#define WASM_MAX_CALL_DEPTH 20000
+#define WASM_STACK_SLOTS    (4u << 20) /* the value stack, 32 MiB (committed as used) */
+#define WASM_MAX_CALL_DEPTH 100000
 #define WASM_PAGE	    65536u
 
 /* 8-byte code cell: handler address, operand slots or an immediate. */
