@@ -76,6 +76,19 @@ size_t comp_emit(struct comp *c, enum wasm_iop op, size_t n)
 /* An instruction of shape [op][d|a][x] whose result a local.set may retarget. */
 void comp_emit_dax(struct comp *c, enum wasm_iop op, uint32_t d, uint32_t a, uint64_t x, size_t n)
 {
+	/* two moves in a row (register shuffles between locals) are one instruction */
+	if (op == WASM_IOP_copy && c->last_op == WASM_IOP_copy && c->last_end == c->ncode &&
+	    !c->oom) {
+		size_t first = c->last_start;
+		comp_emit(c, WASM_IOP_copy, 1);
+		if (!c->oom) {
+			c->code[first].h = c->labels[WASM_IOP_copy2];
+			c->code[first + 2].r.a = d;
+			c->code[first + 2].r.b = a;
+		}
+		comp_forget_last(c);
+		return;
+	}
 	size_t at = comp_emit(c, op, n);
 	if (c->oom)
 		return;
@@ -867,11 +880,12 @@ static void emit_local_store(struct comp *c, uint32_t x, struct ventry *e, uint3
 		comp_forget_last(c);
 		return;
 	}
+	/* (these write a local: no later fusion mistakes it for a stack slot, and a following
+	 * copy may join this one) */
 	if (e->kind == V_CONST)
 		comp_emit_dax(c, WASM_IOP_const, x, 0, e->val, 3);
 	else if (e->slot != x)
 		comp_emit_dax(c, WASM_IOP_copy, x, e->slot, 0, 2);
-	comp_forget_last(c);
 }
 
 static int op_local(struct comp *c, uint8_t op)

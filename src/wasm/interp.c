@@ -516,6 +516,11 @@ L_copy:
 	fp[D] = fp[OA];
 	pc += 2;
 	NEXT();
+L_copy2:
+	fp[D] = fp[OA];
+	fp[pc[2].r.a] = fp[pc[2].r.b];
+	pc += 3;
+	NEXT();
 L_const:
 	fp[D] = pc[2].u;
 	pc += 3;

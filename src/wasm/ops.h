@@ -31,6 +31,7 @@
 	X(call)                                                                                    \
 	X(call_indirect)                                                                           \
 	X(copy)                                                                                    \
+	X(copy2)                                                                                   \
 	X(const)                                                                                   \
 	X(select)                                                                                  \
 	X(global_get)                                                                              \
