@@ -170,28 +170,42 @@ static int unary(struct comp *c, enum wasm_iop iop, uint8_t tin, uint8_t tout)
 }
 
 /*
- * An add of a product just computed: one instruction [d|x][y|c] for d = x * y + c, still
- * rounding the product first (no fused multiply-add).
+ * Pairs of instructions that are one: an operation whose operand is the result of the
+ * instruction just emitted (and read nowhere else) becomes [d|x][y|c], computing
+ * second(first(x, y), c).  The second operations are commutative, so the first's result
+ * may be either operand.  A multiply-add still rounds the product (no FMA).
  */
-static bool fuse_muladd(struct comp *c, enum wasm_iop add, const struct ventry *a,
-			const struct ventry *b, uint32_t h)
+static const struct {
+	uint16_t first, second, fused;
+} pair_fusions[] = {
+    {WASM_IOP_f64_mul_ss, WASM_IOP_f64_add_ss, WASM_IOP_f64_muladd},
+    {WASM_IOP_f32_mul_ss, WASM_IOP_f32_add_ss, WASM_IOP_f32_muladd},
+    {WASM_IOP_i32_add_ss, WASM_IOP_i32_add_ss, WASM_IOP_i32_add3},
+    {WASM_IOP_i32_xor_ss, WASM_IOP_i32_xor_ss, WASM_IOP_i32_xor3},
+    {WASM_IOP_i32_rotl_si, WASM_IOP_i32_xor_ss, WASM_IOP_i32_rotl_xor},
+};
+
+static bool fuse_pair(struct comp *c, enum wasm_iop second, const struct ventry *a,
+		      const struct ventry *b, uint32_t h)
 {
-	enum wasm_iop mul = add == WASM_IOP_f64_add_ss ? WASM_IOP_f64_mul_ss : WASM_IOP_f32_mul_ss;
-	if ((add != WASM_IOP_f64_add_ss && add != WASM_IOP_f32_add_ss) || c->oom ||
-	    c->last_end != c->ncode || c->last_op != mul)
+	if (c->oom || c->last_end != c->ncode)
+		return false;
+	size_t i = 0, n = sizeof(pair_fusions) / sizeof(pair_fusions[0]);
+	while (i < n && (pair_fusions[i].second != second || pair_fusions[i].first != c->last_op))
+		i++;
+	if (i == n)
 		return false;
 	uint32_t dst = c->code[c->last_start + 1].r.a;
-	const struct ventry *prod = NULL, *other = NULL;
+	const struct ventry *other = NULL;
 	if (a->kind == V_SLOT && a->slot == dst)
-		prod = a, other = b;
+		other = b;
 	else if (b->kind == V_SLOT && b->slot == dst)
-		prod = b, other = a;
-	if (!prod || other->kind == V_CONST)
+		other = a;
+	if (!other || other->kind == V_CONST)
 		return false;
 	uint32_t x = c->code[c->last_start + 1].r.b, y = (uint32_t)c->code[c->last_start + 2].u;
 	c->ncode = c->last_start;
-	enum wasm_iop op = add == WASM_IOP_f64_add_ss ? WASM_IOP_f64_muladd : WASM_IOP_f32_muladd;
-	comp_emit_dax(c, op, comp_canon(c, h), x, 0, 3);
+	comp_emit_dax(c, pair_fusions[i].fused, comp_canon(c, h), x, 0, 3);
 	if (!c->oom) {
 		c->code[c->last_start + 2].r.a = y;
 		c->code[c->last_start + 2].r.b = other->slot;
@@ -214,7 +228,7 @@ static int binary(struct comp *c, enum wasm_iop iop_ss, uint8_t tin, uint8_t tou
 		comp_emit_dax(c, iop_ss + 1, comp_canon(c, h), sa, b.val, 3);
 		return 0;
 	}
-	if (fuse_muladd(c, iop_ss, &a, &b, h))
+	if (fuse_pair(c, iop_ss, &a, &b, h))
 		return 0;
 	uint32_t sb = comp_operand(c, &b, h + 1);
 	uint32_t sa = comp_operand(c, &a, h);

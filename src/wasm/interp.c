@@ -550,6 +550,18 @@ L_f64_muladd : {
 	pc += 3;
 	NEXT();
 }
+L_i32_add3:
+	fp[D] = (uint32_t)(fp[OA] + fp[pc[2].r.a] + fp[pc[2].r.b]);
+	pc += 3;
+	NEXT();
+L_i32_xor3:
+	fp[D] = (uint32_t)(fp[OA] ^ fp[pc[2].r.a] ^ fp[pc[2].r.b]);
+	pc += 3;
+	NEXT();
+L_i32_rotl_xor:
+	fp[D] = rotl32((uint32_t)fp[OA], pc[2].r.a) ^ (uint32_t)fp[pc[2].r.b];
+	pc += 3;
+	NEXT();
 L_ref_is_null:
 	fp[D] = fp[OA] == 0;
 	pc += 2;

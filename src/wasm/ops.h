@@ -53,7 +53,10 @@
 	X(memory_init)                                                                             \
 	X(data_drop)                                                                               \
 	X(f32_muladd)                                                                              \
-	X(f64_muladd)
+	X(f64_muladd)                                                                              \
+	X(i32_add3)                                                                                \
+	X(i32_xor3)                                                                                \
+	X(i32_rotl_xor)
 
 /* Loads [d|a][offset] and stores [a|v][offset]; each also has an _a form that first adds an
  * immediate to the address with 32-bit wrap-around, an _x form that adds a shifted
