@@ -92,8 +92,13 @@ static bool is_pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
-int virtq_start(struct virtq *q, struct guest_mem *mem, uint16_t size, uint16_t max, uint64_t desc,
-		uint64_t avail, uint64_t used, uint64_t features)
+/*
+ * Check and map the rings of a queue of 'size' entries and install them,
+ * with a fresh scratch array.  On success returns 0 with q->lock held, the
+ * indices left for the caller to set.
+ */
+static int virtq_map_locked(struct virtq *q, struct guest_mem *mem, uint16_t size, uint16_t max,
+			    uint64_t desc, uint64_t avail, uint64_t used, uint64_t features)
 {
 	if (!is_pow2(size) || size > max || max > VIRTQ_MAX_SIZE)
 		return -EINVAL;
@@ -119,14 +124,23 @@ int virtq_start(struct virtq *q, struct guest_mem *mem, uint16_t size, uint16_t 
 	q->used_gpa = used;
 	q->event_idx = (features >> VIRTIO_F_RING_EVENT_IDX) & 1;
 	q->indirect = (features >> VIRTIO_F_RING_INDIRECT_DESC) & 1;
+	return 0;
+}
+
+int virtq_start(struct virtq *q, struct guest_mem *mem, uint16_t size, uint16_t max, uint64_t desc,
+		uint64_t avail, uint64_t used, uint64_t features)
+{
+	int r = virtq_map_locked(q, mem, size, max, desc, avail, used, features);
+	if (r)
+		return r;
 	q->last_avail = 0;
 	q->used_idx = 0;
 	q->signalled_used = 0;
 	q->signalled_valid = false;
 	q->broken = false;
 	/* The driver reads these two from zeroed memory anyway; make it so. */
-	st16(u, 0);
-	idx_store_release(u + USED_IDX, 0);
+	st16(q->used, 0);
+	idx_store_release(q->used + USED_IDX, 0);
 	q->ready = true;
 	pthread_mutex_unlock(&q->lock);
 	return 0;
@@ -515,29 +529,9 @@ int virtq_load(struct virtq *q, struct guest_mem *mem, uint16_t size, uint16_t m
 {
 	if (st->signalled_valid > 1 || st->broken > 1)
 		return -EINVAL;
-	if (!is_pow2(size) || size > max || max > VIRTQ_MAX_SIZE)
-		return -EINVAL;
-	if (desc % 16 || avail % 2 || used % 4)
-		return -EINVAL;
-	uint8_t *d = guest_mem_ptr(mem, desc, (uint64_t)DESC_SIZE * size);
-	uint8_t *a = guest_mem_ptr(mem, avail, 6 + 2 * (uint64_t)size);
-	uint8_t *u = guest_mem_ptr(mem, used, 6 + 8 * (uint64_t)size);
-	if (!d || !a || !u)
-		return -EINVAL;
-	struct virtq_buf *scratch = malloc(SCRATCH_ENTRIES() * sizeof(*scratch));
-	if (!scratch)
-		return -ENOMEM;
-	pthread_mutex_lock(&q->lock);
-	free(q->scratch);
-	q->scratch = scratch;
-	q->mem = mem;
-	q->size = size;
-	q->desc = d;
-	q->avail = a;
-	q->used = u;
-	q->used_gpa = used;
-	q->event_idx = (features >> VIRTIO_F_RING_EVENT_IDX) & 1;
-	q->indirect = (features >> VIRTIO_F_RING_INDIRECT_DESC) & 1;
+	int r = virtq_map_locked(q, mem, size, max, desc, avail, used, features);
+	if (r)
+		return r;
 	/* Impossible indices are caught where they are used, as for a live driver. */
 	q->last_avail = st->last_avail;
 	q->used_idx = st->used_idx;
