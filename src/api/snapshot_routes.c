@@ -20,9 +20,11 @@
 #include "api/http.h"
 #include "api/snapshot_routes.h"
 #include "api/vm.h"
+#include "machine/virt.h"
 #include "block/block.h"
 #include "devices/virtio_blk.h"
 #include "snapshot/format.h"
+#include "snapshot/migrate.h"
 #include "snapshot/snapshot.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -51,8 +53,9 @@ static void reply_result(struct api_reply *rep, int r, const struct verr *err)
 	reply_error(rep, status, err->msg[0] ? err->msg : strerror(-r));
 }
 
-/* The body {"path": "..."}: strict, as every other path of the API. */
-static const char *body_path(const struct api_request *req, json_t **root, struct api_reply *rep)
+/* The body {"<key>": "..."}: strict, as every other path of the API. */
+static const char *body_string(const struct api_request *req, const char *want, json_t **root,
+			       struct api_reply *rep)
 {
 	json_error_t je;
 	*root = NULL;
@@ -74,7 +77,7 @@ static const char *body_path(const struct api_request *req, json_t **root, struc
 	json_t *v;
 	json_object_foreach(j, key, v)
 	{
-		if (strcmp(key, "path")) {
+		if (strcmp(key, want)) {
 			char msg[128];
 			snprintf(msg, sizeof(msg), "unknown field '%.64s'", key);
 			json_decref(j);
@@ -82,10 +85,12 @@ static const char *body_path(const struct api_request *req, json_t **root, struc
 			return NULL;
 		}
 	}
-	const char *path = json_string_value(json_object_get(j, "path"));
+	const char *path = json_string_value(json_object_get(j, want));
 	if (!path || !path[0] || strlen(path) > PATH_MAX - 64) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "'%s' must be a non-empty string", want);
 		json_decref(j);
-		reply_error(rep, 400, "'path' must be a non-empty string (a file name)");
+		reply_error(rep, 400, msg);
 		return NULL;
 	}
 	*root = j;
@@ -196,7 +201,7 @@ static json_t *vm_config_json(struct vm *vm)
 static void snapshot_create(struct vm *vm, const struct api_request *req, struct api_reply *rep)
 {
 	json_t *body;
-	const char *path = body_path(req, &body, rep);
+	const char *path = body_string(req, "path", &body, rep);
 	if (!path)
 		return;
 	struct verr err = {{0}};
@@ -234,7 +239,7 @@ static int load_machine(struct machine *m, void *arg)
 static void snapshot_load(struct vm *vm, const struct api_request *req, struct api_reply *rep)
 {
 	json_t *body;
-	const char *path = body_path(req, &body, rep);
+	const char *path = body_string(req, "path", &body, rep);
 	if (!path)
 		return;
 	struct verr err = {{0}};
@@ -257,19 +262,106 @@ static void snapshot_load(struct vm *vm, const struct api_request *req, struct a
 	json_decref(body);
 }
 
+/* ---- migration --------------------------------------------------------------------------- */
+
+struct migrate_job {
+	const char *to;
+	json_t *config;
+	struct migrate_stats st;
+	struct verr *err;
+};
+
+static int migrate_running(const struct vm_snapshot_ctx *c, void *arg)
+{
+	struct migrate_job *job = arg;
+	int fd = migrate_connect(job->to, job->err);
+	if (fd < 0)
+		return fd;
+	char *text = json_dumps(job->config, JSON_COMPACT | JSON_SORT_KEYS);
+	int r = text ? migrate_send(c->m, text, fd, &job->st, job->err)
+		     : verr_set(job->err, ENOMEM, "out of memory");
+	free(text);
+	close(fd);
+	/* The guest runs on at the destination: this copy ends. */
+	if (!r)
+		machine_request_quit(c->m);
+	return r;
+}
+
+static void migrate_out(struct vm *vm, const struct api_request *req, struct api_reply *rep)
+{
+	json_t *body;
+	const char *to = body_string(req, "to", &body, rep);
+	if (!to)
+		return;
+	struct verr err = {{0}};
+	struct migrate_job job = {.to = to, .config = vm_config_json(vm), .err = &err};
+	int r = job.config ? vm_with_running_machine(vm, migrate_running, &job, &err)
+			   : verr_set(&err, ENOMEM, "out of memory");
+	if (r)
+		reply_result(rep, r == -EBUSY || r == -EINVAL ? r : -EIO, &err);
+	else
+		reply_json(rep, 200,
+			   json_pack("{s:i, s:I, s:I, s:I, s:I, s:i}", "rounds", (int)job.st.rounds,
+				     "pages", (json_int_t)job.st.pages_sent, "bytes",
+				     (json_int_t)job.st.bytes_sent, "total_ms",
+				     (json_int_t)(job.st.total_us / 1000), "downtime_us",
+				     (json_int_t)job.st.downtime_us, "throttle_ms",
+				     (int)job.st.throttle_ms));
+	json_decref(job.config);
+	json_decref(body);
+}
+
+struct incoming {
+	int fd;
+	struct verr *err;
+};
+
+static int receive_machine(struct machine *m, void *arg)
+{
+	struct incoming *in = arg;
+	return migrate_receive(m, in->fd, in->err);
+}
+
+static void migrate_in(struct vm *vm, const struct api_request *req, struct api_reply *rep)
+{
+	json_t *body;
+	const char *listen_on = body_string(req, "listen", &body, rep);
+	if (!listen_on)
+		return;
+	struct verr err = {{0}};
+	int fd = migrate_accept(listen_on, 60000, &err);
+	int r = fd;
+	if (fd >= 0) {
+		struct incoming in = {fd, &err};
+		r = vm_start_restored(vm, receive_machine, &in, &err);
+		migrate_answer(fd, r, err.msg);
+		close(fd);
+	}
+	if (r)
+		reply_result(rep, r == -EBUSY ? r : -EINVAL, &err);
+	else
+		rep->status = 204;
+	json_decref(body);
+}
+
 bool api_snapshot_route(struct vm *vm, const struct api_request *req, struct api_reply *rep)
 {
-	bool create = !strcmp(req->path, "/snapshot/create");
-	if (!create && strcmp(req->path, "/snapshot/load"))
-		return false;
-	if (strcmp(req->method, "PUT")) {
-		reply_error(rep, 405, "method not allowed");
-		rep->allow = "PUT";
+	static const char *const paths[] = {"/snapshot/create", "/snapshot/load", "/migrate",
+					    "/migrate/incoming"};
+	static void (*const handlers[])(struct vm *, const struct api_request *,
+					struct api_reply *) = {snapshot_create, snapshot_load,
+							       migrate_out, migrate_in};
+	for (unsigned i = 0; i < 4; i++) {
+		if (strcmp(req->path, paths[i]))
+			continue;
+		if (strcmp(req->method, "PUT")) {
+			reply_error(rep, 405, "method not allowed");
+			rep->allow = "PUT";
+		} else {
+			handlers[i](vm, req, rep);
+		}
 		return true;
 	}
-	if (create)
-		snapshot_create(vm, req, rep);
-	else
-		snapshot_load(vm, req, rep);
-	return true;
+	return false;
 }

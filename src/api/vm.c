@@ -890,6 +890,22 @@ out:
 	return r;
 }
 
+int vm_with_running_machine(struct vm *vm, int (*fn)(const struct vm_snapshot_ctx *c, void *arg),
+			    void *arg, struct verr *err)
+{
+	pthread_mutex_lock(&vm->lock);
+	int r;
+	if (vm->state != VM_RUNNING) {
+		r = verr_set(err, EBUSY, "the VM is %s: only a running VM can migrate",
+			     vm_state_names[vm->state]);
+	} else {
+		struct vm_snapshot_ctx c = {.m = vm->m};
+		r = fn(&c, arg);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
 int vm_start_restored(struct vm *vm, int (*load)(struct machine *m, void *arg), void *arg,
 		      struct verr *err)
 {

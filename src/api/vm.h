@@ -97,6 +97,9 @@ struct vm_snapshot_ctx {
  */
 int vm_with_paused_machine(struct vm *vm, int (*fn)(const struct vm_snapshot_ctx *c, void *arg),
 			   void *arg, struct verr *err);
+/* Run 'fn' with the VM locked and running (-EBUSY otherwise): live migration. */
+int vm_with_running_machine(struct vm *vm, int (*fn)(const struct vm_snapshot_ctx *c, void *arg),
+			    void *arg, struct verr *err);
 /*
  * Start a configuring VM from a snapshot: the machine is built without
  * booting anything and 'load' fills it before it runs.  If 'load' fails

@@ -59,6 +59,8 @@ void manage_usage(FILE *f)
 	    "  clone PATH --name PREFIX [--count N]\n"
 	    "                 N VMs PREFIX-1..N from one snapshot (shared memory pages,\n"
 	    "                 copy-on-write overlays of its disks)\n"
+	    "  migrate NAME --to tcp:HOST:PORT\n"
+	    "                 live-migrate to a VMM waiting in PUT /migrate/incoming\n"
 	    "\n"
 	    "The state directory is $VESSEL_STATE_DIR, else /var/lib/vessel for root,\n"
 	    "else $XDG_STATE_HOME/vessel or ~/.local/state/vessel.\n",
@@ -308,7 +310,8 @@ int cmd_manage(int argc, char **argv)
 		return manage_logs(argc, argv);
 	if (!strcmp(cmd, "rm"))
 		return manage_rm(argc, argv);
-	if (!strcmp(cmd, "snapshot") || !strcmp(cmd, "restore") || !strcmp(cmd, "clone"))
+	if (!strcmp(cmd, "snapshot") || !strcmp(cmd, "restore") || !strcmp(cmd, "clone") ||
+	    !strcmp(cmd, "migrate"))
 		return manage_snapshot_cmd(argc, argv);
 	manage_usage(stderr);
 	return EXIT_USAGE;

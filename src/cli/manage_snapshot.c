@@ -204,8 +204,49 @@ static int cmd_restore(int argc, char **argv, bool clone)
 	return 0;
 }
 
+/* vessel migrate NAME --to tcp:HOST:PORT: the destination VMM waits in PUT /migrate/incoming. */
+static int cmd_migrate(int argc, char **argv)
+{
+	if (argc != 4 || strcmp(argv[2], "--to")) {
+		fputs("usage: vessel migrate NAME --to tcp:HOST:PORT\n",
+		      argc == 2 ? stdout : stderr);
+		return argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+			   ? 0
+			   : EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	int st = manage_check_name("migrate", name);
+	if (st >= 0)
+		return st;
+	struct mstate s;
+	if ((st = manage_open("migrate", &s, false)))
+		return st;
+	if (!mstate_exists(&s, name))
+		return manage_fail("migrate", name, "no such VM");
+	if (!mstate_pid(&s, name))
+		return manage_fail("migrate", name, "it is not running");
+	char sock[PATH_MAX];
+	mstate_path(&s, name, "api.sock", sock, sizeof(sock));
+	json_t *req = json_pack("{s:s}", "to", argv[3]), *ans = NULL;
+	struct verr err = {{0}};
+	int code = mclient_json(sock, "PUT", "/migrate", req, &ans, &err);
+	json_decref(req);
+	if (code != 200) {
+		json_decref(ans);
+		return manage_fail("migrate", name, err.msg[0] ? err.msg : "the VMM failed");
+	}
+	printf("%s: migrated to %s in %lld ms (downtime %lld ms, %lld rounds)\n", name, argv[3],
+	       (long long)json_integer_value(json_object_get(ans, "total_ms")),
+	       (long long)json_integer_value(json_object_get(ans, "downtime_us")) / 1000,
+	       (long long)json_integer_value(json_object_get(ans, "rounds")));
+	json_decref(ans);
+	return 0;
+}
+
 int manage_snapshot_cmd(int argc, char **argv)
 {
+	if (!strcmp(argv[0], "migrate"))
+		return cmd_migrate(argc, argv);
 	if (!strcmp(argv[0], "snapshot"))
 		return cmd_snapshot(argc, argv);
 	return cmd_restore(argc, argv, !strcmp(argv[0], "clone"));

@@ -131,6 +131,12 @@ static int load_devices(const struct snap_reader *r, const struct machine_parts 
 
 int snapshot_machine_load(struct machine *m, const struct snap_reader *r, struct verr *err)
 {
+	return snapshot_machine_load_ex(m, r, false, err);
+}
+
+int snapshot_machine_load_ex(struct machine *m, const struct snap_reader *r, bool memory_in_place,
+			     struct verr *err)
+{
 	struct machine_parts p;
 	machine_get_parts(m, &p);
 	const struct snap_machine *sm =
@@ -139,7 +145,9 @@ int snapshot_machine_load(struct machine *m, const struct snap_reader *r, struct
 		return -EINVAL;
 	int e = load_check_machine(sm, &p, err);
 	/* Memory first: queue addresses are checked against it. */
-	if (!e)
+	if (!e && memory_in_place && snap_find(r, SNAP_SEC_MEMORY, 0))
+		e = verr_set(err, EINVAL, "migration: unexpected memory section");
+	else if (!e && !memory_in_place)
 		e = load_memory(r, p.mem, err);
 	if (!e)
 		e = load_harts(r, &p, err);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Saving a paused machine (snapshot/snapshot.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "cpu/cpu_state.h"
@@ -66,7 +67,7 @@ static int save_devices(struct snap_writer *w, const struct machine_parts *p, st
 }
 
 static int save_all(struct snap_writer *w, struct machine *m, const struct machine_parts *p,
-		    const char *config, struct verr *err)
+		    const char *config, bool memory, struct verr *err)
 {
 	int r = snap_write_section(w, SNAP_SEC_CONFIG, 0, config, strlen(config) + 1, err);
 	if (!r)
@@ -78,7 +79,7 @@ static int save_all(struct snap_writer *w, struct machine *m, const struct machi
 	}
 	if (!r)
 		r = save_devices(w, p, err);
-	if (!r)
+	if (!r && memory)
 		r = snap_write_memory(w, p->mem->host, p->mem->size, err);
 	if (!r)
 		r = snap_writer_end(w, err);
@@ -108,6 +109,17 @@ int snapshot_machine_save(struct machine *m, const char *config, int fd, struct 
 	struct snap_writer w;
 	int r = snap_writer_begin(&w, fd, err);
 	if (!r)
-		r = save_all(&w, m, &p, config, err);
+		r = save_all(&w, m, &p, config, true, err);
+	return r;
+}
+
+int snapshot_machine_save_state(struct machine *m, const char *config, int fd, struct verr *err)
+{
+	struct machine_parts p;
+	machine_get_parts(m, &p);
+	struct snap_writer w;
+	int r = snap_writer_begin(&w, fd, err);
+	if (!r)
+		r = save_all(&w, m, &p, config, false, err);
 	return r;
 }

@@ -8,6 +8,7 @@
 #ifndef VESSEL_SNAPSHOT_SNAPSHOT_H
 #define VESSEL_SNAPSHOT_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct machine;
@@ -40,6 +41,12 @@ int snapshot_copy_file(const char *src, const char *dst, struct verr *err);
  * is checked against the machine; on error 'm' must be destroyed.
  */
 int snapshot_machine_load(struct machine *m, const struct snap_reader *r, struct verr *err);
+
+/* The state without guest memory (live migration sends memory itself). */
+int snapshot_machine_save_state(struct machine *m, const char *config, int fd, struct verr *err);
+/* Load with guest memory already in the machine (migration): no memory section. */
+int snapshot_machine_load_ex(struct machine *m, const struct snap_reader *r, bool memory_in_place,
+			     struct verr *err);
 
 /* The configuration section as a NUL-terminated string (in r), or NULL with err filled. */
 const char *snapshot_config(const struct snap_reader *r, struct verr *err);

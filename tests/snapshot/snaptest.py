@@ -33,6 +33,8 @@ def configure(api, d, disk, memory=256, nic=True, vcpus=2):
 
 # The counter: prints C=<n> every 50 ms and writes <n> to sector 0 of /dev/vda
 # before printing, synchronously (O_DIRECT-like through dd conv=fsync).
+NODISK_COUNTER = ("(i=0; while true; do i=$((i+1)); "
+                  "echo C=$i; sleep 0.05; done) & echo $! > /tmp/counter.pid")
 COUNTER = ("(i=0; while true; do i=$((i+1)); "
            "echo \"$i\" | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null; "
            "echo C=$i; sleep 0.05; done) & echo $! > /tmp/counter.pid")

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Live migration (docs/snapshot.md): iterative pre-copy of guest memory over
+ * a TCP stream, zstd-compressed pages, the guest throttled when it dirties
+ * pages faster than they go out, then a short stop-and-copy of the last
+ * dirty pages and the machine state (a snapshot without memory).
+ *
+ * The stream: messages {u32 type, u32 length, u32 crc32 of the payload, u32
+ * 0} + payload.  HELLO (magic, version, memory size, harts), PAGES (entries
+ * {u64 page, u32 compressed length (4096: raw), u32 0} + data), STATE (a
+ * snapshot file without its memory section), DONE.  The destination
+ * answers one byte when it is running ('K') or failed ('E' + a message).
+ */
+#ifndef VESSEL_SNAPSHOT_MIGRATE_H
+#define VESSEL_SNAPSHOT_MIGRATE_H
+
+#include <stdint.h>
+
+struct machine;
+struct verr;
+
+struct migrate_stats {
+	unsigned rounds;
+	uint64_t pages_sent, bytes_sent;
+	uint64_t total_us, downtime_us;
+	unsigned throttle_ms; /* the longest pause per round imposed on the guest */
+};
+
+/* "tcp:HOST:PORT": a connected socket, or -errno. */
+int migrate_connect(const char *spec, struct verr *err);
+/* "tcp:HOST:PORT": listen, accept one connection within timeout_ms; the socket or -errno. */
+int migrate_accept(const char *spec, unsigned timeout_ms, struct verr *err);
+
+/*
+ * Source side, with the machine running.  On success (0) the destination
+ * runs the guest and the machine here is left paused: end it.  On failure
+ * (-errno, err says why) the machine runs on as before.
+ */
+int migrate_send(struct machine *m, const char *config, int fd, struct migrate_stats *st,
+		 struct verr *err);
+
+/* Destination side: 'm' built with cfg.restoring and not started.  0 when loaded. */
+int migrate_receive(struct machine *m, int fd, struct verr *err);
+/* Tell the source how it went (after migrate_receive and starting the machine). */
+void migrate_answer(int fd, int result, const char *msg);
+
+#endif
