@@ -18,9 +18,9 @@
 #include "manage/spawn.h"
 #include "util/log.h"
 
-static const char *const manage_cmds[] = {"create", "start",	"stop",	   "pause",   "resume",
-					  "reset",  "ls",	"inspect", "console", "logs",
-					  "rm",	    "snapshot", "restore", "clone",   NULL};
+static const char *const manage_cmds[] = {
+    "create",  "start", "stop", "pause",    "resume",  "reset", "ls",	   "inspect",
+    "console", "logs",	"rm",	"snapshot", "restore", "clone", "migrate", NULL};
 
 int cmd_manage_handles(const char *cmd)
 {
