@@ -174,8 +174,18 @@ def main():
         print(f"restore: {took * 1000:.1f} ms to a running VM")
         last = check_continuation(before, con2)
         print(f"restored counter continues after {last}")
-        check_guest_after(con2)
+        # A snapshot of the restored VM (memory mapped from the first file, disk an
+        # overlay on the first snapshot's disk) restores again: a chain of snapshots.
+        snap2 = os.path.join(tmp, "snap2")
+        before2, _ = snapshot_source(api2, snap2)
         kill(dst)
+        os.rename(os.path.join(tmp, "dst.sock"), os.path.join(tmp, "dst-old.sock"))
+        dst2, api3, con3, _ = restore(args.vessel, tmp, d, snap2, os.path.join(tmp, "ov2.qcow2"))
+        procs.append(dst2)
+        last = check_continuation(before2, con3)
+        print(f"second generation continues after {last}")
+        check_guest_after(con3)
+        kill(dst2)
         check_bad(args.vessel, tmp, d, snap)
     finally:
         for p in procs:
