@@ -67,6 +67,8 @@ size_t comp_emit(struct comp *c, enum wasm_iop op, size_t n)
 		c->cap_code = cap;
 	}
 	size_t at = c->ncode;
+	c->pre_end = SIZE_MAX;
+	c->moves_end = SIZE_MAX;
 	memset(&c->code[at], 0, n * sizeof(*c->code));
 	c->code[at].h = c->labels[op];
 	c->ncode += n;
@@ -76,17 +78,26 @@ size_t comp_emit(struct comp *c, enum wasm_iop op, size_t n)
 /* An instruction of shape [op][d|a][x] whose result a local.set may retarget. */
 void comp_emit_dax(struct comp *c, enum wasm_iop op, uint32_t d, uint32_t a, uint64_t x, size_t n)
 {
-	/* two moves in a row (register shuffles between locals) are one instruction */
-	if (op == WASM_IOP_copy && c->last_op == WASM_IOP_copy && c->last_end == c->ncode &&
-	    !c->oom) {
-		size_t first = c->last_start;
+	/*
+	 * up to four moves in a row (register shuffles between locals) are one instruction;
+	 * the moves of copy2..copy4 stay in order, one cell each
+	 */
+	bool join = op == WASM_IOP_copy && !c->oom &&
+		    ((c->last_op == WASM_IOP_copy && c->last_end == c->ncode) ||
+		     (c->moves_end == c->ncode && c->moves_n < 4));
+	if (join) {
+		size_t first = c->last_end == c->ncode ? c->last_start : c->moves_start;
+		uint32_t k = c->last_end == c->ncode ? 2 : c->moves_n + 1;
 		comp_emit(c, WASM_IOP_copy, 1);
-		if (!c->oom) {
-			c->code[first].h = c->labels[WASM_IOP_copy2];
-			c->code[first + 2].r.a = d;
-			c->code[first + 2].r.b = a;
-		}
 		comp_forget_last(c);
+		if (c->oom)
+			return;
+		c->code[first].h = c->labels[WASM_IOP_copy2 + (k - 2)];
+		c->code[first + k].r.a = d;
+		c->code[first + k].r.b = a;
+		c->moves_start = first;
+		c->moves_end = c->ncode;
+		c->moves_n = k;
 		return;
 	}
 	size_t at = comp_emit(c, op, n);
@@ -108,6 +119,8 @@ void comp_forget_last(struct comp *c)
 {
 	c->last_end = SIZE_MAX;
 	c->prev_end = SIZE_MAX;
+	c->pre_end = SIZE_MAX;
+	c->moves_end = SIZE_MAX;
 }
 
 /* ---- operand stack ---- */
@@ -876,8 +889,13 @@ static void emit_local_store(struct comp *c, uint32_t x, struct ventry *e, uint3
 	/* the instruction that just computed e writes x directly instead */
 	if (e->kind == V_SLOT && c->last_end == c->ncode && c->ncode &&
 	    c->code[c->last_start + 1].r.a == e->slot && e->slot == comp_canon(c, h)) {
-		c->code[c->last_start + 1].r.a = x;
+		size_t at = c->last_start;
+		enum wasm_iop op = c->last_op;
+		c->code[at + 1].r.a = x;
 		comp_forget_last(c);
+		c->pre_start = at;
+		c->pre_end = c->ncode;
+		c->pre_op = op;
 		return;
 	}
 	/* (these write a local: no later fusion mistakes it for a stack slot, and a following

@@ -60,6 +60,13 @@ struct comp {
 	/* the one before it, when the two are adjacent (for three-instruction patterns) */
 	size_t prev_start, prev_end;
 	enum wasm_iop prev_op;
+	/* the last instruction, when a local.set or local.tee just retargeted it to a local (for
+	 * fusing an access through that local) */
+	size_t pre_start, pre_end;
+	enum wasm_iop pre_op;
+	/* a copy2..copy4 just emitted that one more move may join */
+	size_t moves_start, moves_end;
+	uint32_t moves_n;
 	uint64_t ninstr;
 };
 

@@ -213,6 +213,41 @@ static bool fuse_pair(struct comp *c, enum wasm_iop second, const struct ventry 
 	return true;
 }
 
+/*
+ * "mul x y; load [a]; add" (the multiply-add of a dot product or an axpy: the addend is
+ * loaded between the two) with both intermediate results on the stack and read only here:
+ * one instruction [d|x][y|a][offset].  The product is still rounded before the add.
+ */
+static bool fuse_muladd_load(struct comp *c, enum wasm_iop add, const struct ventry *a,
+			     const struct ventry *b, uint32_t h)
+{
+	enum wasm_iop mul = add == WASM_IOP_f64_add_ss ? WASM_IOP_f64_mul_ss : WASM_IOP_f32_mul_ss;
+	enum wasm_iop ld = add == WASM_IOP_f64_add_ss ? WASM_IOP_ld64 : WASM_IOP_ld32u;
+	if (c->oom || c->last_end != c->ncode || c->last_op != ld || c->prev_op != mul ||
+	    c->prev_end != c->last_start || a->kind != V_SLOT || b->kind != V_SLOT)
+		return false;
+	const union wasm_cell *m = &c->code[c->prev_start], *l = &c->code[c->last_start];
+	uint32_t prod = m[1].r.a, loaded = l[1].r.a;
+	if (prod < c->nlocals || loaded < c->nlocals || prod == loaded ||
+	    !((a->slot == prod && b->slot == loaded) || (a->slot == loaded && b->slot == prod)))
+		return false;
+	uint32_t x = m[1].r.b, y = (uint32_t)m[2].u, addr = l[1].r.b;
+	uint64_t offset = l[2].u;
+	if (addr == prod)
+		return false;
+	c->ncode = c->prev_start;
+	comp_forget_last(c);
+	comp_emit_dax(c,
+		      add == WASM_IOP_f64_add_ss ? WASM_IOP_f64_muladd_ld : WASM_IOP_f32_muladd_ld,
+		      comp_canon(c, h), x, 0, 4);
+	if (!c->oom) {
+		c->code[c->last_start + 2].r.a = y;
+		c->code[c->last_start + 2].r.b = addr;
+		c->code[c->last_start + 3].u = offset;
+	}
+	return true;
+}
+
 static int binary(struct comp *c, enum wasm_iop iop_ss, uint8_t tin, uint8_t tout)
 {
 	struct ventry a, b;
@@ -229,6 +264,9 @@ static int binary(struct comp *c, enum wasm_iop iop_ss, uint8_t tin, uint8_t tou
 		return 0;
 	}
 	if (fuse_pair(c, iop_ss, &a, &b, h))
+		return 0;
+	if ((iop_ss == WASM_IOP_f64_add_ss || iop_ss == WASM_IOP_f32_add_ss) &&
+	    fuse_muladd_load(c, iop_ss, &a, &b, h))
 		return 0;
 	uint32_t sb = comp_operand(c, &b, h + 1);
 	uint32_t sa = comp_operand(c, &a, h);
@@ -306,9 +344,10 @@ static int read_memarg(struct comp *c, uint8_t natural, uint32_t *offset)
 
 /* How a load or store gets its address. */
 struct addr {
-	enum { ADDR_SLOT, ADDR_ADD, ADDR_INDEX, ADDR_SCALED } mode;
+	enum { ADDR_SLOT, ADDR_ADD, ADDR_INDEX, ADDR_SCALED, ADDR_PRE } mode;
 	uint32_t base;	       /* slot (ADDR_SCALED: the index slot) */
-	uint32_t imm, index;   /* ADDR_ADD: the constant; ADDR_INDEX: index slot and shift */
+	uint32_t imm, index;   /* ADDR_ADD: the constant; ADDR_INDEX: index slot and shift;
+				  ADDR_PRE: base = index + imm first */
 	uint32_t scaled_shift; /* ADDR_SCALED: base << scaled_shift, plus imm */
 };
 
@@ -378,6 +417,24 @@ static bool fold_address(struct comp *c, const struct ventry *a, struct addr *ad
 	return true;
 }
 
+/*
+ * "local.set/tee x (i32.add y imm)" just emitted and the access goes through local x: the
+ * access performs that add itself first (x is still written: it is a local).
+ */
+static bool fold_pre_add(struct comp *c, const struct ventry *a, struct addr *ad)
+{
+	if (c->oom || a->kind != V_LOCAL || c->pre_end != c->ncode ||
+	    c->pre_op != WASM_IOP_i32_add_si || c->code[c->pre_start + 1].r.a != a->slot)
+		return false;
+	ad->mode = ADDR_PRE;
+	ad->base = a->slot;
+	ad->index = c->code[c->pre_start + 1].r.b;
+	ad->imm = (uint32_t)c->code[c->pre_start + 2].u;
+	c->ncode = c->pre_start;
+	comp_forget_last(c);
+	return true;
+}
+
 /* Emit a load [d|base]... or store [base|v]... in the form the address calls for. */
 static void emit_access(struct comp *c, enum wasm_iop iop, uint32_t first, uint32_t second,
 			const struct addr *ad, uint32_t offset, bool load)
@@ -402,6 +459,10 @@ static void emit_access(struct comp *c, enum wasm_iop iop, uint32_t first, uint3
 	} else if (ad->mode == ADDR_ADD) {
 		k[2].r.a = ad->imm;
 		k[2].r.b = offset;
+	} else if (ad->mode == ADDR_PRE) {
+		k[2].r.a = ad->index;
+		k[2].r.b = ad->imm;
+		k[3].u = offset;
 	} else if (ad->mode == ADDR_INDEX) {
 		k[2].r.a = ad->index;
 		k[2].r.b = ad->imm;
@@ -425,7 +486,7 @@ static int load(struct comp *c, const struct memop *mo)
 	if (!comp_live(c))
 		return 0;
 	struct addr ad = {.mode = ADDR_SLOT};
-	if (!fold_address(c, &a, &ad, UINT32_MAX))
+	if (!fold_address(c, &a, &ad, UINT32_MAX) && !fold_pre_add(c, &a, &ad))
 		ad.base = comp_operand(c, &a, h);
 	emit_access(c, mo->iop, comp_canon(c, h), ad.base, &ad, offset, true);
 	return 0;
@@ -442,7 +503,9 @@ static int store(struct comp *c, const struct memop *mo)
 	uint32_t h = c->nvals;
 	struct addr ad = {.mode = ADDR_SLOT};
 	uint32_t busy = v.kind == V_CONST ? comp_canon(c, h + 1) : UINT32_MAX;
-	bool folded = fold_address(c, &a, &ad, busy);
+	/* (a stored constant is put in its slot first: the add is not adjacent then) */
+	bool folded =
+	    fold_address(c, &a, &ad, busy) || (v.kind != V_CONST && fold_pre_add(c, &a, &ad));
 	uint32_t sv = comp_operand(c, &v, h + 1);
 	if (!folded)
 		ad.base = comp_operand(c, &a, h);

@@ -221,7 +221,60 @@ enum wasm_trap wasm_host_call(struct wasm_store *s, struct wasm_func *f, uint64_
 	return trap;
 }
 
+#ifdef WASM_PROFILE_PAIRS
+/* Development aid: counts executed pairs of internal instructions, printed at exit. */
+#include <stdio.h>
+static const void *const *prof_table;
+static uint64_t prof_pairs[WASM_IOP_COUNT][WASM_IOP_COUNT];
+static unsigned prof_prev;
+static const char *const prof_names[WASM_IOP_COUNT] = {
+#define WASM_X(n)  #n,
+#define WASM_XB(n) #n "_ss", #n "_si",
+#define WASM_XC(n) "br_" #n "_ss", "br_" #n "_si",
+#define WASM_XM(n) #n, #n "_a", #n "_x", #n "_s", #n "_p",
+    WASM_OPS_MISC(WASM_X) WASM_OPS_MEM(WASM_XM) WASM_OPS_UNARY(WASM_X) WASM_OPS_BINARY(WASM_XB)
+	WASM_OPS_CMPBR(WASM_XC)
+#undef WASM_X
+#undef WASM_XB
+#undef WASM_XC
+#undef WASM_XM
+};
+static void prof_note(const void *h)
+{
+	static const void *keys[4096];
+	static unsigned vals[4096];
+	unsigned k = (unsigned)(((uintptr_t)h >> 2) * 2654435761u) & 4095;
+	while (keys[k] != h) {
+		if (!keys[k]) {
+			unsigned i = 0;
+			while (prof_table[i] != h)
+				i++;
+			keys[k] = h;
+			vals[k] = i;
+			break;
+		}
+		k = (k + 1) & 4095;
+	}
+	prof_pairs[prof_prev][vals[k]]++;
+	prof_prev = vals[k];
+}
+__attribute__((destructor)) static void prof_dump(void)
+{
+	for (unsigned a = 0; a < WASM_IOP_COUNT; a++)
+		for (unsigned b = 0; b < WASM_IOP_COUNT; b++)
+			if (prof_pairs[a][b])
+				fprintf(stderr, "pair %llu %s %s\n",
+					(unsigned long long)prof_pairs[a][b], prof_names[a],
+					prof_names[b]);
+}
+#define NEXT()                                                                                     \
+	do {                                                                                       \
+		prof_note(pc->h);                                                                  \
+		goto * pc->h;                                                                      \
+	} while (0)
+#else
 #define NEXT() goto * pc->h
+#endif
 #define TRAP(t)                                                                                    \
 	do {                                                                                       \
 		trap = (t);                                                                        \
@@ -347,11 +400,19 @@ enum wasm_trap wasm_host_call(struct wasm_store *s, struct wasm_func *f, uint64_
 /* the address of an _s form: (index << shift) + imm, wrapped to 32 bits */
 #define EA_S(index)                                                                                \
 	((uint64_t)(uint32_t)(((uint32_t)(index) << (pc[2].r.b & 31)) + pc[2].r.a) + pc[3].u)
+/* the address of a _p form: local x advanced by an immediate first, plus the offset */
+#define EA_P(x)                                                                                    \
+	({                                                                                         \
+		uint32_t x_ = (uint32_t)(fp[pc[2].r.a] + pc[2].r.b);                               \
+		fp[x] = x_;                                                                        \
+		(uint64_t) x_ + pc[3].u;                                                           \
+	})
 #define LOAD(name, T, conv)                                                                        \
 	LOAD_AT(L_##name, T, conv, (uint64_t)(uint32_t)fp[OA] + pc[2].u, 3)                        \
 	LOAD_AT(L_##name##_a, T, conv, (uint64_t)(uint32_t)(fp[OA] + pc[2].r.a) + pc[2].r.b, 3)    \
 	LOAD_AT(L_##name##_x, T, conv, EA_X(fp[OA]), 4)                                            \
-	LOAD_AT(L_##name##_s, T, conv, EA_S(fp[OA]), 4)
+	LOAD_AT(L_##name##_s, T, conv, EA_S(fp[OA]), 4)                                            \
+	LOAD_AT(L_##name##_p, T, conv, EA_P(OA), 4)
 
 #define STORE_AT(label, T, ea_expr, cells)                                                         \
 	label : {                                                                                  \
@@ -367,7 +428,8 @@ enum wasm_trap wasm_host_call(struct wasm_store *s, struct wasm_func *f, uint64_
 	STORE_AT(L_##name, T, (uint64_t)(uint32_t)fp[pc[1].r.a] + pc[2].u, 3)                      \
 	STORE_AT(L_##name##_a, T, (uint64_t)(uint32_t)(fp[pc[1].r.a] + pc[2].r.a) + pc[2].r.b, 3)  \
 	STORE_AT(L_##name##_x, T, EA_X(fp[pc[1].r.a]), 4)                                          \
-	STORE_AT(L_##name##_s, T, EA_S(fp[pc[1].r.a]), 4)
+	STORE_AT(L_##name##_s, T, EA_S(fp[pc[1].r.a]), 4)                                          \
+	STORE_AT(L_##name##_p, T, EA_P(pc[1].r.a), 4)
 
 static bool range_ok(uint64_t start, uint64_t len, uint64_t size)
 {
@@ -384,7 +446,7 @@ static enum wasm_trap interp_run(struct wasm_store *s, struct wasm_func *f, uint
 #define WASM_X(n)  &&L_##n,
 #define WASM_XB(n) &&L_##n##_ss, &&L_##n##_si,
 #define WASM_XC(n) &&L_br_##n##_ss, &&L_br_##n##_si,
-#define WASM_XM(n) &&L_##n, &&L_##n##_a, &&L_##n##_x, &&L_##n##_s,
+#define WASM_XM(n) &&L_##n, &&L_##n##_a, &&L_##n##_x, &&L_##n##_s, &&L_##n##_p,
 	static const void *const table[WASM_IOP_COUNT] = {WASM_OPS_MISC(WASM_X) WASM_OPS_MEM(
 	    WASM_XM) WASM_OPS_UNARY(WASM_X) WASM_OPS_BINARY(WASM_XB) WASM_OPS_CMPBR(WASM_XC)};
 #undef WASM_X
@@ -392,6 +454,9 @@ static enum wasm_trap interp_run(struct wasm_store *s, struct wasm_func *f, uint
 #undef WASM_XC
 #undef WASM_XM
 	if (labels) {
+#ifdef WASM_PROFILE_PAIRS
+		prof_table = table;
+#endif
 		*labels = table;
 		return WASM_OK;
 	}
@@ -521,6 +586,19 @@ L_copy2:
 	fp[pc[2].r.a] = fp[pc[2].r.b];
 	pc += 3;
 	NEXT();
+L_copy3:
+	fp[D] = fp[OA];
+	fp[pc[2].r.a] = fp[pc[2].r.b];
+	fp[pc[3].r.a] = fp[pc[3].r.b];
+	pc += 4;
+	NEXT();
+L_copy4:
+	fp[D] = fp[OA];
+	fp[pc[2].r.a] = fp[pc[2].r.b];
+	fp[pc[3].r.a] = fp[pc[3].r.b];
+	fp[pc[4].r.a] = fp[pc[4].r.b];
+	pc += 5;
+	NEXT();
 L_const:
 	fp[D] = pc[2].u;
 	pc += 3;
@@ -548,6 +626,29 @@ L_f64_muladd : {
 	double p = f64_of(fp[OA]) * f64_of(fp[pc[2].r.a]);
 	fp[D] = f64_bits(p + f64_of(fp[pc[2].r.b]));
 	pc += 3;
+	NEXT();
+}
+	/* a multiply-add whose addend comes from memory: [d|x][y|a][offset] */
+L_f32_muladd_ld : {
+	float p = f32_of(fp[OA]) * f32_of(fp[pc[2].r.a]);
+	uint64_t ea = (uint64_t)(uint32_t)fp[pc[2].r.b] + pc[3].u;
+	if (ea + 4 > memsize)
+		TRAP(WASM_TRAP_MEMORY_OOB);
+	uint32_t v;
+	memcpy(&v, mem + ea, 4);
+	fp[D] = f32_bits(p + f32_of(v));
+	pc += 4;
+	NEXT();
+}
+L_f64_muladd_ld : {
+	double p = f64_of(fp[OA]) * f64_of(fp[pc[2].r.a]);
+	uint64_t ea = (uint64_t)(uint32_t)fp[pc[2].r.b] + pc[3].u;
+	if (ea + 8 > memsize)
+		TRAP(WASM_TRAP_MEMORY_OOB);
+	uint64_t v;
+	memcpy(&v, mem + ea, 8);
+	fp[D] = f64_bits(p + f64_of(v));
+	pc += 4;
 	NEXT();
 }
 L_i32_add3:

@@ -14,6 +14,8 @@
  *   load/store _a  [d|a][imm|offset] address = (uint32_t)(a + imm) + offset
  *   load/store _x  [d|a][i|shift][offset] address = (uint32_t)(a + (i << shift)) + offset
  *   load/store _s  [d|i][imm|shift][offset] address = (uint32_t)((i << shift) + imm) + offset
+ *   load/store _p  [d|x][src|imm][offset]  x = (uint32_t)(src + imm) first (a fused i32.add into
+ *                  the address local), then address = x + offset
  * Other shapes are documented where compile.c emits them.
  */
 #ifndef VESSEL_WASM_OPS_H
@@ -32,6 +34,8 @@
 	X(call_indirect)                                                                           \
 	X(copy)                                                                                    \
 	X(copy2)                                                                                   \
+	X(copy3)                                                                                   \
+	X(copy4)                                                                                   \
 	X(const)                                                                                   \
 	X(select)                                                                                  \
 	X(global_get)                                                                              \
@@ -54,14 +58,17 @@
 	X(data_drop)                                                                               \
 	X(f32_muladd)                                                                              \
 	X(f64_muladd)                                                                              \
+	X(f32_muladd_ld)                                                                           \
+	X(f64_muladd_ld)                                                                           \
 	X(i32_add3)                                                                                \
 	X(i32_xor3)                                                                                \
 	X(i32_rotl_xor)
 
 /* Loads [d|a][offset] and stores [a|v][offset]; each also has an _a form that first adds an
  * immediate to the address with 32-bit wrap-around, an _x form that adds a shifted
- * index (fused i32.shl and i32.add: array indexing) and an _s form that shifts the index
- * and adds an immediate (indexing a static array). */
+ * index (fused i32.shl and i32.add: array indexing), an _s form that shifts the index
+ * and adds an immediate (indexing a static array) and a _p form that first advances the
+ * address local by an immediate (a pointer bump followed by an access through it). */
 #define WASM_OPS_MEM(X)                                                                            \
 	X(ld8u)                                                                                    \
 	X(ld8s32)                                                                                  \
@@ -233,7 +240,8 @@ enum wasm_iop {
 #define WASM_X(n)  WASM_IOP_##n,
 #define WASM_XB(n) WASM_IOP_##n##_ss, WASM_IOP_##n##_si,
 #define WASM_XC(n) WASM_IOP_br_##n##_ss, WASM_IOP_br_##n##_si,
-#define WASM_XM(n) WASM_IOP_##n, WASM_IOP_##n##_a, WASM_IOP_##n##_x, WASM_IOP_##n##_s,
+#define WASM_XM(n)                                                                                 \
+	WASM_IOP_##n, WASM_IOP_##n##_a, WASM_IOP_##n##_x, WASM_IOP_##n##_s, WASM_IOP_##n##_p,
 	WASM_OPS_MISC(WASM_X) WASM_OPS_MEM(WASM_XM) WASM_OPS_UNARY(WASM_X) WASM_OPS_BINARY(WASM_XB)
 	    WASM_OPS_CMPBR(WASM_XC) WASM_IOP_COUNT
 #undef WASM_X
