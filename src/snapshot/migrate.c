@@ -205,16 +205,17 @@ static int flush_pages(struct mig_src *s, struct verr *err)
 static int queue_page(struct mig_src *s, uint64_t pg, struct verr *err)
 {
 	const uint8_t *src = s->p.mem->host + pg * GUEST_PAGE_SIZE;
-	struct mig_page *e = (struct mig_page *)(s->buf + s->used);
-	uint8_t *out = s->buf + s->used + sizeof(*e);
+	/* Entries follow each other unaligned: written with memcpy. */
+	uint8_t *out = s->buf + s->used + sizeof(struct mig_page);
 	size_t c = ZSTD_compressCCtx(s->zc, out, ZSTD_compressBound(GUEST_PAGE_SIZE), src,
 				     GUEST_PAGE_SIZE, 1);
 	if (ZSTD_isError(c) || c >= GUEST_PAGE_SIZE) {
 		memcpy(out, src, GUEST_PAGE_SIZE);
 		c = GUEST_PAGE_SIZE;
 	}
-	*e = (struct mig_page){pg, (uint32_t)c, 0};
-	s->used += sizeof(*e) + c;
+	struct mig_page e = {pg, (uint32_t)c, 0};
+	memcpy(s->buf + s->used, &e, sizeof(e));
+	s->used += sizeof(e) + c;
 	s->st->pages_sent++;
 	if (++s->count == MIG_BATCH)
 		return flush_pages(s, err);
