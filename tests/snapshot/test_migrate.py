@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import struct
 import threading
 import time
 
@@ -116,7 +117,24 @@ def main():
         still_running(api, con, "cut link")
         kill(dproc)
 
-        # 3. The real thing, while the counter runs.
+        # 3. A destination fed garbage, and one fed a truncated stream: 400, still configuring.
+        for what, data in (("garbage", os.urandom(5000)),
+                           ("a truncated HELLO", struct.pack("<IIII", 1, 24, 0, 0) + b"VESS")):
+            port = free_port()
+            gproc, gapi, _, gt, gres = destination(args.vessel, tmp, d, disk, "g", port)
+            procs.append(gproc)
+            c = socket.create_connection(("127.0.0.1", port))
+            c.sendall(data)
+            c.close()
+            gt.join(30)
+            st, body, _ = gres["res"]
+            assert st == 400 and body["error"], (what, st, body)
+            st, info, _ = gapi.get("/vm")
+            assert info["state"] == "configuring", (what, info)
+            print(f"destination fed {what}: {body['error']}")
+            kill(gproc)
+
+        # 4. The real thing, while the counter runs.
         port = free_port()
         dproc, dapi, dsock, t, result = destination(args.vessel, tmp, d, disk, "dst", port)
         procs.append(dproc)
