@@ -550,7 +550,7 @@ static int br_table_check(struct comp *c, struct ctl *f, uint32_t arity)
 }
 
 /* Each target of a br_table: a direct offset, or a stub that copies values first. */
-static void br_table_targets(struct comp *c, size_t at, uint32_t count, uint32_t *labels)
+static void br_table_targets(struct comp *c, size_t first, uint32_t count, uint32_t *labels)
 {
 	for (uint32_t i = 0; i <= count; i++) {
 		struct ctl *f = &c->ctls[c->nctls - 1 - labels[i]];
@@ -558,13 +558,43 @@ static void br_table_targets(struct comp *c, size_t at, uint32_t count, uint32_t
 		const enum wasm_valtype *t;
 		label_types(f, &n, &t);
 		if (f != &c->ctls[0] && !needs_moves(c, n, f->height)) {
-			branch_to(c, f, at + 2 + i);
+			branch_to(c, f, first + i);
 			continue;
 		}
 		if (!c->oom)
-			c->code[at + 2 + i].s = (int64_t)c->ncode - (int64_t)(at + 2 + i);
+			c->code[first + i].s = (int64_t)c->ncode - (int64_t)(first + i);
 		emit_branch(c, f);
 	}
+}
+
+/*
+ * br_table on a value just loaded (i32.load or i32.load8_u, possibly with a folded "+ imm"),
+ * the dispatch of an interpreter: the branch loads its index itself,
+ * [br_table_ld*][a|count][imm|offset][targets...].  Returns the first target cell, or 0.
+ */
+static size_t br_table_load(struct comp *c, const struct ventry *idx, uint32_t count)
+{
+	if (c->oom || idx->kind != V_SLOT || idx->slot < c->nlocals || c->last_end != c->ncode)
+		return 0;
+	enum wasm_iop op = c->last_op;
+	const union wasm_cell *l = &c->code[c->last_start];
+	bool plain = op == WASM_IOP_ld32u || op == WASM_IOP_ld8u;
+	if ((!plain && op != WASM_IOP_ld32u_a && op != WASM_IOP_ld8u_a) || l[1].r.a != idx->slot)
+		return 0;
+	uint32_t addr = l[1].r.b;
+	uint32_t imm = plain ? 0 : l[2].r.a, offset = plain ? (uint32_t)l[2].u : l[2].r.b;
+	bool byte = op == WASM_IOP_ld8u || op == WASM_IOP_ld8u_a;
+	c->ncode = c->last_start;
+	comp_forget_last(c);
+	size_t at = comp_emit(c, byte ? WASM_IOP_br_table_ld8 : WASM_IOP_br_table_ld32,
+			      3 + (size_t)count + 1);
+	if (c->oom)
+		return 0;
+	c->code[at + 1].r.a = addr;
+	c->code[at + 1].r.b = count;
+	c->code[at + 2].r.a = imm;
+	c->code[at + 2].r.b = offset;
+	return at + 3;
 }
 
 static int op_br_table(struct comp *c)
@@ -593,13 +623,17 @@ static int op_br_table(struct comp *c)
 	for (uint32_t i = 0; i <= count && !rc; i++)
 		rc = br_table_check(c, &c->ctls[c->nctls - 1 - labels[i]], arity);
 	if (!rc && comp_live(c)) {
-		uint32_t is = comp_operand(c, &idx, c->nvals);
-		size_t at = comp_emit(c, WASM_IOP_br_table, 2 + (size_t)count + 1);
-		if (!c->oom) {
-			c->code[at + 1].r.a = is;
-			c->code[at + 1].r.b = count;
+		size_t first = br_table_load(c, &idx, count);
+		if (!first) {
+			uint32_t is = comp_operand(c, &idx, c->nvals);
+			size_t at = comp_emit(c, WASM_IOP_br_table, 2 + (size_t)count + 1);
+			if (!c->oom) {
+				c->code[at + 1].r.a = is;
+				c->code[at + 1].r.b = count;
+			}
+			first = at + 2;
 		}
-		br_table_targets(c, at, count, labels);
+		br_table_targets(c, first, count, labels);
 	}
 	free(labels);
 	if (!rc)

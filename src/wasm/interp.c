@@ -567,6 +567,28 @@ L_br_table : {
 	JUMP(2 + i);
 	NEXT();
 }
+	/* br_table on an index loaded from memory: [a|count][imm|offset][targets...] */
+L_br_table_ld32 : {
+	uint64_t ea = (uint64_t)(uint32_t)(fp[pc[1].r.a] + pc[2].r.a) + pc[2].r.b;
+	if (ea + 4 > memsize)
+		TRAP(WASM_TRAP_MEMORY_OOB);
+	uint32_t i;
+	memcpy(&i, mem + ea, 4);
+	if (i > pc[1].r.b)
+		i = pc[1].r.b;
+	JUMP(3 + i);
+	NEXT();
+}
+L_br_table_ld8 : {
+	uint64_t ea = (uint64_t)(uint32_t)(fp[pc[1].r.a] + pc[2].r.a) + pc[2].r.b;
+	if (ea + 1 > memsize)
+		TRAP(WASM_TRAP_MEMORY_OOB);
+	uint32_t i = mem[ea];
+	if (i > pc[1].r.b)
+		i = pc[1].r.b;
+	JUMP(3 + i);
+	NEXT();
+}
 L_loop:
 	budget -= pc[1].s;
 	if (budget < 0) {

@@ -28,6 +28,8 @@
 	X(br_if)                                                                                   \
 	X(br_unless)                                                                               \
 	X(br_table)                                                                                \
+	X(br_table_ld32)                                                                           \
+	X(br_table_ld8)                                                                            \
 	X(loop)                                                                                    \
 	X(ret)                                                                                     \
 	X(call)                                                                                    \

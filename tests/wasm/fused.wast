@@ -231,3 +231,80 @@
 (assert_return (invoke "rotate8" (i32.const 8)) (i64.const 0x12345678))
 (assert_return (invoke "moves-label" (i32.const 0)) (i32.const 1010))
 (assert_return (invoke "moves-label" (i32.const 7)) (i32.const 707))
+
+;; ---- br_table on an index just loaded from memory (an interpreter's dispatch) ----
+(module
+  (memory 1)
+  ;; a byte program at 0: ops 0 inc, 1 double, 2 dec, 3 halt, anything else is "add 100"
+  (data (i32.const 0) "\00\00\01\02\09\01\03")
+  (data (i32.const 16) "\02\00\00\00\00\00\00\00\01\00\00\00\05\00\00\00")
+  (data (i32.const 65532) "\01\00\00\00")
+  ;; byte code; pc advances through a local
+  (func (export "run8") (param $pc i32) (result i32)
+    (local $acc i32)
+    (loop $next
+      (block $halt
+        (block $other
+          (block $dec
+            (block $dbl
+              (block $inc
+                (br_table $inc $dbl $dec $halt $other (i32.load8_u (local.get $pc))))
+              (local.set $acc (i32.add (local.get $acc) (i32.const 1)))
+              (local.set $pc (i32.add (local.get $pc) (i32.const 1)))
+              (br $next))
+            (local.set $acc (i32.shl (local.get $acc) (i32.const 1)))
+            (local.set $pc (i32.add (local.get $pc) (i32.const 1)))
+            (br $next))
+          (local.set $acc (i32.sub (local.get $acc) (i32.const 1)))
+          (local.set $pc (i32.add (local.get $pc) (i32.const 1)))
+          (br $next))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 100)))
+        (local.set $pc (i32.add (local.get $pc) (i32.const 1)))
+        (br $next)))
+    (local.get $acc))
+  ;; word index at base + 4 * i + 16; the values reach the label as results
+  (func (export "pick32") (param $i i32) (result i32)
+    (block $b2 (result i32)
+      (block $b1 (result i32)
+        (block $b0 (result i32)
+          (i32.const 7)
+          (br_table $b0 $b1 $b2
+            (i32.load offset=16 (i32.shl (local.get $i) (i32.const 2)))))
+        (return (i32.add (i32.const 1000))))
+      (return (i32.add (i32.const 2000))))
+    (i32.add (i32.const 3000)))
+  (func (export "at32") (param $a i32) (result i32)
+    (block $b1
+      (block $b0
+        (br_table $b0 $b1 (i32.load (i32.add (local.get $a) (i32.const 4)))))
+      (return (i32.const 10)))
+    (i32.const 11))
+  (func (export "at8") (param $a i32) (result i32)
+    (block $b1
+      (block $b0
+        (br_table $b0 $b1 (i32.load8_u offset=2 (local.get $a))))
+      (return (i32.const 20)))
+    (i32.const 21))
+)
+
+;; inc inc dbl dec, then 9 adds 100, dbl, halt: ((1 + 1) * 2 - 1 + 100) * 2
+(assert_return (invoke "run8" (i32.const 0)) (i32.const 206))
+(assert_return (invoke "run8" (i32.const 5)) (i32.const 0))
+(assert_return (invoke "pick32" (i32.const 0)) (i32.const 3007))
+(assert_return (invoke "pick32" (i32.const 1)) (i32.const 1007))
+(assert_return (invoke "pick32" (i32.const 2)) (i32.const 2007))
+;; index 5 is past the targets: the default
+(assert_return (invoke "pick32" (i32.const 3)) (i32.const 3007))
+;; exact bounds: the word at 65532 is 1; one byte further traps
+(assert_return (invoke "at32" (i32.const 65528)) (i32.const 11))
+(assert_trap (invoke "at32" (i32.const 65529)) "out of bounds memory access")
+;; the address wraps around 32 bits before the load: -4 + 4 = 0 (byte 0 0 0 1 1 ... = 0x01000000)
+(assert_return (invoke "at32" (i32.const -4)) (i32.const 11))
+(assert_trap (invoke "at32" (i32.const -5)) "out of bounds memory access")
+(assert_return (invoke "at8" (i32.const 0)) (i32.const 21))
+;; address plus offset does not wrap around
+(assert_trap (invoke "at8" (i32.const -2)) "out of bounds memory access")
+(assert_return (invoke "at8" (i32.const 65530)) (i32.const 21))
+(assert_return (invoke "at8" (i32.const 65533)) (i32.const 20))
+(assert_trap (invoke "at8" (i32.const 65534)) "out of bounds memory access")
+(assert_trap (invoke "at8" (i32.const -1)) "out of bounds memory access")
