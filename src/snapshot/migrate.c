@@ -31,6 +31,7 @@
 #define MIG_PAGES      2
 #define MIG_STATE      3
 #define MIG_DONE       4
+#define MIG_SYNC       5 /* answered 'S' once everything before it is applied */
 #define MIG_MAX_MSG    (16u << 20)
 #define MIG_BATCH      256 /* pages per PAGES message */
 #define MIG_MAX_ROUNDS 30
@@ -357,6 +358,19 @@ int migrate_send(struct machine *m, const char *config, int fd, struct migrate_s
 		flush_write_tlbs(&s);
 		r = precopy(&s, m, err);
 	}
+	/* Let the destination catch up, so that the pause does not wait for its backlog;
+	 * then send what the guest dirtied meanwhile. */
+	if (!r)
+		r = send_msg(fd, MIG_SYNC, "", 0, err);
+	char ack = 0;
+	if (!r && !(r = recv_all(fd, &ack, 1, err)) && ack != 'S')
+		r = verr_set(err, EINVAL, "migration stream: the destination answered garbage");
+	if (!r) {
+		guest_mem_dirty_log_fetch(s.p.mem, s.bitmap);
+		flush_write_tlbs(&s);
+		int64_t n = send_round(&s, false, err);
+		r = n < 0 ? (int)n : 0;
+	}
 	int64_t t1 = host_monotonic_ns();
 	bool paused = false;
 	if (!r) {
@@ -366,7 +380,7 @@ int migrate_send(struct machine *m, const char *config, int fd, struct migrate_s
 			paused = true;
 	}
 	if (!r) {
-		t1 = host_monotonic_ns();
+		/* Downtime counts from the pause request (t1) to the destination's answer. */
 		snapshot_machine_quiesce(m);
 		r = stop_and_copy(&s, m, config, err);
 		snapshot_machine_release(m);
@@ -392,7 +406,7 @@ static int recv_msg(int fd, struct mig_msg *h, uint8_t *buf, struct verr *err)
 	int r = recv_all(fd, h, sizeof(*h), err);
 	if (r)
 		return r;
-	if (h->length > MIG_MAX_MSG || h->zero || h->type < MIG_HELLO || h->type > MIG_DONE)
+	if (h->length > MIG_MAX_MSG || h->zero || h->type < MIG_HELLO || h->type > MIG_SYNC)
 		return verr_set(err, EINVAL, "migration stream: bad message header");
 	r = recv_all(fd, buf, h->length, err);
 	if (!r && snap_crc32(0, buf, h->length) != h->crc)
@@ -483,6 +497,8 @@ int migrate_receive(struct machine *m, int fd, struct verr *err)
 			break;
 		if (h.type == MIG_PAGES && !have_state)
 			r = apply_pages(&p, zd, buf, h.length, err);
+		else if (h.type == MIG_SYNC && !have_state)
+			r = send_all(fd, "S", 1, err);
 		else if (h.type == MIG_STATE && !have_state) {
 			r = load_state(m, buf, h.length, err);
 			have_state = true;

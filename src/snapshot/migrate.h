@@ -7,8 +7,9 @@
  *
  * The stream: messages {u32 type, u32 length, u32 crc32 of the payload, u32
  * 0} + payload.  HELLO (magic, version, memory size, harts), PAGES (entries
- * {u64 page, u32 compressed length (4096: raw), u32 0} + data), STATE (a
- * snapshot file without its memory section), DONE.  The destination
+ * {u64 page, u32 compressed length (4096: raw), u32 0} + data), SYNC
+ * (answered 'S' when all before it is applied), STATE (a snapshot file
+ * without its memory section), DONE.  The destination
  * answers one byte when it is running ('K') or failed ('E' + a message).
  */
 #ifndef VESSEL_SNAPSHOT_MIGRATE_H
