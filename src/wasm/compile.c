@@ -75,6 +75,39 @@ size_t comp_emit(struct comp *c, enum wasm_iop op, size_t n)
 	return at;
 }
 
+/*
+ * Two i32 adds of a constant in a row (counters and pointers stepped together) are one
+ * instruction, [i32_add_si2][d|a][imm][d1|a1][imm1]: the earlier add (cells 3 and 4) runs
+ * first.  The later one stays in cells 1 and 2, where a local.set may retarget it.
+ */
+static bool add_si_pair(struct comp *c, uint32_t d, uint32_t a, uint64_t x)
+{
+	size_t first;
+	if (c->oom)
+		return false;
+	if (c->last_end == c->ncode && c->last_op == WASM_IOP_i32_add_si)
+		first = c->last_start;
+	else if (c->pre_end == c->ncode && c->pre_op == WASM_IOP_i32_add_si)
+		first = c->pre_start;
+	else
+		return false;
+	union wasm_cell da = c->code[first + 1], imm = c->code[first + 2];
+	c->ncode = first;
+	size_t at = comp_emit(c, WASM_IOP_i32_add_si2, 5);
+	if (c->oom)
+		return true;
+	c->code[at + 1].r.a = d;
+	c->code[at + 1].r.b = a;
+	c->code[at + 2].u = x;
+	c->code[at + 3] = da;
+	c->code[at + 4] = imm;
+	c->prev_end = SIZE_MAX;
+	c->last_start = at;
+	c->last_end = c->ncode;
+	c->last_op = WASM_IOP_i32_add_si2;
+	return true;
+}
+
 /* An instruction of shape [op][d|a][x] whose result a local.set may retarget. */
 void comp_emit_dax(struct comp *c, enum wasm_iop op, uint32_t d, uint32_t a, uint64_t x, size_t n)
 {
@@ -100,6 +133,8 @@ void comp_emit_dax(struct comp *c, enum wasm_iop op, uint32_t d, uint32_t a, uin
 		c->moves_n = k;
 		return;
 	}
+	if (op == WASM_IOP_i32_add_si && add_si_pair(c, d, a, x))
+		return;
 	size_t at = comp_emit(c, op, n);
 	if (c->oom)
 		return;

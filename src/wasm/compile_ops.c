@@ -393,6 +393,16 @@ static bool fold_scaled_imm(struct comp *c, struct addr *ad, uint32_t busy)
 	return true;
 }
 
+/* Drop the later add of an i32_add_si2 at 'at' (the last instruction): the earlier stays. */
+static void split_add_pair(struct comp *c, size_t at)
+{
+	union wasm_cell *k = &c->code[at];
+	k[0].h = c->labels[WASM_IOP_i32_add_si];
+	k[1] = k[3];
+	k[2] = k[4];
+	c->ncode = at + 3;
+}
+
 /*
  * An address computed by the instruction just emitted as "i32.add x, imm" and used only
  * here: drop that instruction, the access adds imm itself (with the same 32-bit wrap).
@@ -404,15 +414,19 @@ static bool fold_address(struct comp *c, const struct ventry *a, struct addr *ad
 		return false;
 	if (fold_scaled_index(c, a, ad, busy))
 		return true;
-	if (c->last_op != WASM_IOP_i32_add_si || c->code[c->last_start + 1].r.a != a->slot ||
-	    c->code[c->last_start + 1].r.b == busy)
+	bool pair = c->last_op == WASM_IOP_i32_add_si2;
+	if ((c->last_op != WASM_IOP_i32_add_si && !pair) ||
+	    c->code[c->last_start + 1].r.a != a->slot || c->code[c->last_start + 1].r.b == busy)
 		return false;
-	if (fold_scaled_imm(c, ad, busy))
+	if (!pair && fold_scaled_imm(c, ad, busy))
 		return true;
 	ad->mode = ADDR_ADD;
 	ad->base = c->code[c->last_start + 1].r.b;
 	ad->imm = (uint32_t)c->code[c->last_start + 2].u;
-	c->ncode = c->last_start;
+	if (pair)
+		split_add_pair(c, c->last_start);
+	else
+		c->ncode = c->last_start;
 	comp_forget_last(c);
 	return true;
 }
@@ -424,14 +438,19 @@ static bool fold_address(struct comp *c, const struct ventry *a, struct addr *ad
 static bool fold_pre_add(struct comp *c, const struct ventry *a, struct addr *ad)
 {
 	if (c->oom || a->kind != V_LOCAL || c->pre_end != c->ncode ||
-	    c->pre_op != WASM_IOP_i32_add_si || c->code[c->pre_start + 1].r.a != a->slot)
+	    (c->pre_op != WASM_IOP_i32_add_si && c->pre_op != WASM_IOP_i32_add_si2) ||
+	    c->code[c->pre_start + 1].r.a != a->slot)
 		return false;
+	union wasm_cell *k = &c->code[c->pre_start];
 	ad->mode = ADDR_PRE;
 	ad->base = a->slot;
-	ad->index = c->code[c->pre_start + 1].r.b;
-	ad->imm = (uint32_t)c->code[c->pre_start + 2].u;
-	c->ncode = c->pre_start;
+	ad->index = k[1].r.b;
+	ad->imm = (uint32_t)k[2].u;
 	comp_forget_last(c);
+	if (c->pre_op == WASM_IOP_i32_add_si)
+		c->ncode = c->pre_start;
+	else
+		split_add_pair(c, c->pre_start);
 	return true;
 }
 

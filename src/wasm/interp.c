@@ -677,6 +677,11 @@ L_i32_add3:
 	fp[D] = (uint32_t)(fp[OA] + fp[pc[2].r.a] + fp[pc[2].r.b]);
 	pc += 3;
 	NEXT();
+L_i32_add_si2:
+	fp[pc[3].r.a] = (uint32_t)(fp[pc[3].r.b] + pc[4].u);
+	fp[D] = (uint32_t)(fp[OA] + pc[2].u);
+	pc += 5;
+	NEXT();
 L_i32_xor3:
 	fp[D] = (uint32_t)(fp[OA] ^ fp[pc[2].r.a] ^ fp[pc[2].r.b]);
 	pc += 3;

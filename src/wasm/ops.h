@@ -63,6 +63,7 @@
 	X(f32_muladd_ld)                                                                           \
 	X(f64_muladd_ld)                                                                           \
 	X(i32_add3)                                                                                \
+	X(i32_add_si2)                                                                             \
 	X(i32_xor3)                                                                                \
 	X(i32_rotl_xor)
 
