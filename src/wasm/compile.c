@@ -406,7 +406,26 @@ static void emit_branch(struct comp *c, struct ctl *f)
 	uint32_t n;
 	const enum wasm_valtype *t;
 	label_types(f, &n, &t);
+	size_t last = SIZE_MAX;
+	enum wasm_iop op = c->last_op;
+	if (c->last_end == c->ncode) {
+		last = c->last_start;
+	} else if (c->pre_end == c->ncode) {
+		last = c->pre_start; /* retargeted to a local */
+		op = c->pre_op;
+	}
 	emit_moves(c, n, comp_canon(c, f->height));
+	/* a counter step then the jump back (or out): one instruction [d|a][imm][offset] */
+	if (last != SIZE_MAX && last + 3 == c->ncode && !c->oom &&
+	    (op == WASM_IOP_i32_add_si || op == WASM_IOP_i64_add_si)) {
+		size_t at = comp_emit(c, WASM_IOP_br, 1);
+		if (c->oom)
+			return;
+		c->code[last].h = c->labels[op == WASM_IOP_i32_add_si ? WASM_IOP_i32_add_si_br
+								      : WASM_IOP_i64_add_si_br];
+		branch_to(c, f, at);
+		return;
+	}
 	size_t at = comp_emit(c, WASM_IOP_br, 2);
 	branch_to(c, f, at + 1);
 }

@@ -682,6 +682,15 @@ L_i32_add_si2:
 	fp[D] = (uint32_t)(fp[OA] + pc[2].u);
 	pc += 5;
 	NEXT();
+	/* an add of a constant then br: [d|a][imm][offset] */
+L_i32_add_si_br:
+	fp[D] = (uint32_t)(fp[OA] + pc[2].u);
+	JUMP(3);
+	NEXT();
+L_i64_add_si_br:
+	fp[D] = fp[OA] + pc[2].u;
+	JUMP(3);
+	NEXT();
 L_i32_xor3:
 	fp[D] = (uint32_t)(fp[OA] ^ fp[pc[2].r.a] ^ fp[pc[2].r.b]);
 	pc += 3;

@@ -64,6 +64,8 @@
 	X(f64_muladd_ld)                                                                           \
 	X(i32_add3)                                                                                \
 	X(i32_add_si2)                                                                             \
+	X(i32_add_si_br)                                                                           \
+	X(i64_add_si_br)                                                                           \
 	X(i32_xor3)                                                                                \
 	X(i32_rotl_xor)
 

@@ -359,3 +359,34 @@
 (assert_trap (invoke "step-bump" (i32.const 0) (i32.const 65529)) "out of bounds memory access")
 (assert_return (invoke "store-sum" (i32.const 100) (i32.const 41)) (i32.const 42))
 (assert_trap (invoke "store-sum" (i32.const 65529) (i32.const 0)) "out of bounds memory access")
+
+;; ---- an add of a constant, then br ----
+(module
+  ;; count down with br_if out and a plain br back after the step
+  (func (export "loop-br") (param $n i32) (result i64)
+    (local $steps i64) (local $i i32)
+    (block $out
+      (loop $l
+        (br_if $out (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (local.set $steps (i64.add (local.get $steps) (i64.const 0x100000001)))
+        (br $l)))
+    (local.get $steps))
+  ;; i32 step then a forward br out of a block
+  (func (export "fwd-br") (param $x i32) (result i32)
+    (block $b
+      (local.set $x (i32.add (local.get $x) (i32.const -2)))
+      (br $b)
+      (local.set $x (i32.const 99)))
+    (local.get $x))
+  ;; the step's result is the value the branch carries (moves: no fusion, same result)
+  (func (export "br-value") (param $x i64) (result i64)
+    (block $b (result i64)
+      (br $b (i64.add (local.get $x) (i64.const 1)))))
+)
+
+(assert_return (invoke "loop-br" (i32.const 0)) (i64.const 0))
+(assert_return (invoke "loop-br" (i32.const 5)) (i64.const 0x500000005))
+(assert_return (invoke "fwd-br" (i32.const 1)) (i32.const -1))
+(assert_return (invoke "br-value" (i64.const -1)) (i64.const 0))
+(assert_return (invoke "br-value" (i64.const 0x7fffffffffffffff)) (i64.const 0x8000000000000000))
