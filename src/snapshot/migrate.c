@@ -229,6 +229,25 @@ static void flush_write_tlbs(struct mig_src *s)
 		cpu_flush_write_tlb(s->p.cpu[i]);
 }
 
+/*
+ * Take the dirty log (or start it), and make the harts drop their cached write
+ * translations, with the harts parked: a hart drops them before it runs again,
+ * so no store can slip through a translation cached before the fetch.
+ */
+static int fetch_dirty(struct mig_src *s, struct machine *m, bool start, struct verr *err)
+{
+	if (machine_pause(m))
+		return verr_set(err, EBUSY, "the machine is stopping");
+	int r = 0;
+	if (start && (r = guest_mem_dirty_log_start(s->p.mem)))
+		verr_set(err, -r, "dirty log: %s", strerror(-r));
+	else if (!start)
+		guest_mem_dirty_log_fetch(s->p.mem, s->bitmap);
+	flush_write_tlbs(s);
+	machine_resume(m);
+	return r;
+}
+
 /* Send the pages set in the bitmap (all non-zero ones when 'first'); returns the count or -errno.
  */
 static int64_t send_round(struct mig_src *s, bool first, struct verr *err)
@@ -273,9 +292,9 @@ static int precopy(struct mig_src *s, struct machine *m, struct verr *err)
 	unsigned throttle = 0;
 	for (unsigned round = 1; n >= 0 && round < MIG_MAX_ROUNDS; round++) {
 		s->st->rounds = round;
-		int64_t t0 = host_monotonic_ns();
-		guest_mem_dirty_log_fetch(s->p.mem, s->bitmap);
-		flush_write_tlbs(s);
+		int r = fetch_dirty(s, m, false, err);
+		if (r)
+			return r;
 		uint64_t dirty = count_dirty(s);
 		/* Few enough for a stop-and-copy of a few ms. */
 		if (dirty <= 64)
@@ -292,7 +311,6 @@ static int precopy(struct mig_src *s, struct machine *m, struct verr *err)
 		}
 		prev = dirty;
 		n = send_round(s, false, err);
-		(void)t0;
 	}
 	return n < 0 ? (int)n : 0;
 }
@@ -351,13 +369,11 @@ int migrate_send(struct machine *m, const char *config, int fd, struct migrate_s
 	memcpy(h.magic, MIG_MAGIC, 8);
 	if (!r)
 		r = send_msg(fd, MIG_HELLO, &h, sizeof(h), err);
-	if (!r && (r = guest_mem_dirty_log_start(s.p.mem)))
-		verr_set(err, -r, "dirty log: %s", strerror(-r));
+	if (!r)
+		r = fetch_dirty(&s, m, true, err);
 	bool logging = !r;
-	if (!r) {
-		flush_write_tlbs(&s);
+	if (!r)
 		r = precopy(&s, m, err);
-	}
 	/* Let the destination catch up, so that the pause does not wait for its backlog;
 	 * then send what the guest dirtied meanwhile. */
 	if (!r)
@@ -365,9 +381,7 @@ int migrate_send(struct machine *m, const char *config, int fd, struct migrate_s
 	char ack = 0;
 	if (!r && !(r = recv_all(fd, &ack, 1, err)) && ack != 'S')
 		r = verr_set(err, EINVAL, "migration stream: the destination answered garbage");
-	if (!r) {
-		guest_mem_dirty_log_fetch(s.p.mem, s.bitmap);
-		flush_write_tlbs(&s);
+	if (!r && !(r = fetch_dirty(&s, m, false, err))) {
 		int64_t n = send_round(&s, false, err);
 		r = n < 0 ? (int)n : 0;
 	}
