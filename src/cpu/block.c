@@ -209,10 +209,96 @@ static unsigned add_straddling(struct hart *h, uint64_t vpage, const uint8_t *pa
 	return 2;
 }
 
-static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page, uint64_t vpc)
+static bool is_branch(enum cpu_op op)
+{
+	return op == OP_BEQ || op == OP_BNE || op == OP_BLT || op == OP_BGE || op == OP_BLTU ||
+	       op == OP_BGEU;
+}
+
+static struct block *find(struct hart *h, uint64_t pa)
+{
+	struct block *b = h->block_hash[hash_pa(pa)];
+	while (b && b->paddr != pa)
+		b = b->next;
+	return b;
+}
+
+static enum cpu_op inverted(enum cpu_op op)
+{
+	switch (op) {
+	case OP_BEQ:
+		return OP_BNE;
+	case OP_BNE:
+		return OP_BEQ;
+	case OP_BLT:
+		return OP_BGE;
+	case OP_BGE:
+		return OP_BLT;
+	case OP_BLTU:
+		return OP_BGEU;
+	default:
+		return OP_BLTU;
+	}
+}
+
+/*
+ * Building a trace (block_retrace): a conditional branch at 'pos' ends the
+ * run of code that started at 'seg' of the page; the block decoded from
+ * there, interpreted a while already, tells which way the branch goes.
+ * Taken more often than not: the trace goes on at the target, the branch
+ * inverted to leave for the fall-through (the rarer way costs a jump
+ * between blocks, as every branch did before).  Not taken more often: the
+ * trace goes on after it.  Otherwise, or for a branch back to the trace's
+ * start (a loop, left as an exit the JIT turns into a loop), or without a
+ * profile: the trace ends.
+ * Returns where to go on, or -1 to end.
+ */
+#define TRACE_MAX_SEGS 16
+
+struct trace_segs {
+	unsigned n;
+	uint16_t start[TRACE_MAX_SEGS]; /* page offsets where the trace's runs of code begin */
+};
+
+/* Whether the trace may go on at 'off': not where it has been (no unrolling), not too long. */
+static bool trace_may_enter(struct trace_segs *t, int64_t off)
+{
+	if (off < 0 || off > 4094 || t->n == TRACE_MAX_SEGS)
+		return false;
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->start[i] == off)
+			return false;
+	t->start[t->n++] = (uint16_t)off;
+	return true;
+}
+
+static int trace_branch(struct hart *h, uint64_t page_pa, struct trace_segs *t, unsigned pos,
+			struct decoded *d)
+{
+	unsigned seg = t->start[t->n - 1];
+	const struct block *p = find(h, page_pa + seg);
+	if (!p || p->trace || p->ninsn == 0 || p->execs < 16 ||
+	    p->insn[p->ninsn - 1].pc_off != (int)(pos - seg))
+		return -1;
+	int64_t target = (int64_t)pos + d->imm;
+	if ((uint64_t)p->taken * 2 > p->execs) {
+		if (!trace_may_enter(t, target))
+			return -1;
+		d->op = inverted(d->op);
+		d->imm = d->len;
+		return (int)target;
+	}
+	if ((uint64_t)p->taken * 2 < p->execs && trace_may_enter(t, pos + d->len))
+		return (int)(pos + d->len);
+	return -1;
+}
+
+static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page, uint64_t vpc,
+			   bool trace)
 {
 	struct insn tmp[BLOCK_MAX_INSNS + 1];
 	unsigned start = pa & 0xfff, pos = start, n = 0, lo = start, hi = start, target;
+	struct trace_segs segs = {1, {(uint16_t)start}};
 	const uint8_t *page2 = NULL;
 	while (n < BLOCK_MAX_INSNS && pos + 2 <= 4096) {
 		uint32_t raw = read16(page + pos);
@@ -241,7 +327,14 @@ static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page, uin
 			pos = target;
 			continue;
 		}
+		int next = -1;
+		if (trace && is_branch(d.op) && n + 1 < BLOCK_MAX_INSNS)
+			next = trace_branch(h, pa & ~0xfffull, &segs, pos, &d);
 		fill_insn(&tmp[n++], &d, (int)pos - (int)start);
+		if (next >= 0) {
+			pos = (unsigned)next;
+			continue;
+		}
 		pos += len;
 		if (d.ends_block)
 			break;
@@ -260,7 +353,10 @@ static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page, uin
 	b->size = hi - lo;
 	b->code_off = lo;
 	b->execs = 0;
+	b->taken = 0;
 	b->jit_failed = false;
+	b->trace = trace;
+	b->replaced = NULL;
 	b->jit = NULL;
 	b->page2 = page2;
 	memcpy(b->insn, tmp, (n + 1) * sizeof(struct insn));
@@ -298,11 +394,54 @@ struct block *block_lookup(struct hart *h, uint64_t vpc)
 		}
 	}
 	if (!b)
-		b = build(h, pa, page, vpc);
+		b = build(h, pa, page, vpc, false);
 	struct jc_entry *e = &h->jc[(vpc >> 1) & (JC_SIZE - 1)];
 	e->vpc = vpc;
 	e->key = h->jc_key;
 	e->blk = b;
 	e->addend = h->itlb->x[(vpc >> 12) & (TLB_SIZE - 1)].addend;
 	return b;
+}
+
+/*
+ * blk, entered at vpc, is about to be translated: if its last branch went
+ * one way more often than the other while it was interpreted, decode it again as a trace
+ * that follows that way (and the ways of the branches after it, as far as
+ * their own blocks tell), so a loop spread over several blocks runs as one
+ * translated block.  The trace takes blk's place in the cache; blk points
+ * to it (a jump-cache entry may still name blk).  Returns the block to
+ * translate.
+ */
+struct block *block_retrace(struct hart *h, struct block *blk, uint64_t vpc)
+{
+	if (blk == h->scratch_block || blk->trace || blk->ninsn == 0 || blk->execs < 16 ||
+	    !is_branch((enum cpu_op)blk->insn[blk->ninsn - 1].opc))
+		return blk;
+	uint32_t execs = blk->execs, taken = blk->taken;
+	if ((uint64_t)taken * 2 == execs)
+		return blk; /* no way more likely than the other */
+	const uint8_t *page;
+	uint64_t pa, epoch = h->jc_epoch;
+	if (mem_fetch_page(h, vpc, &page, &pa) || pa != blk->paddr)
+		return blk;
+	struct block *t = build(h, pa, page, vpc, true);
+	if (h->jc_epoch != epoch)
+		return t; /* the cache was flushed to make room: blk is gone */
+	if (t->ninsn <= blk->ninsn) {
+		/* the trace is blk: drop it again (it heads the chain) */
+		h->block_hash[hash_pa(pa)] = t->next;
+		return blk;
+	}
+	/* t heads the chain now; blk, further down, leaves it */
+	for (struct block **link = &t->next; *link; link = &(*link)->next)
+		if (*link == blk) {
+			*link = blk->next;
+			break;
+		}
+	t->execs = execs;
+	blk->replaced = t;
+	struct jc_entry *e = &h->jc[(vpc >> 1) & (JC_SIZE - 1)];
+	if (e->vpc == vpc && e->blk == blk)
+		e->blk = t;
+	return t;
 }

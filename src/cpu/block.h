@@ -24,4 +24,7 @@ void block_cache_fence_i(struct hart *h);
 /* The block starting at virtual pc, decoding it if needed; NULL after a fetch fault. */
 struct block *block_lookup(struct hart *h, uint64_t vpc);
 
+/* A hot block about to be translated: its trace along the way its branches went, or itself. */
+struct block *block_retrace(struct hart *h, struct block *blk, uint64_t vpc);
+
 #endif

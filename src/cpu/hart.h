@@ -101,7 +101,10 @@ struct block {
 	uint32_t ninsn;	     /* instructions, not counting the END terminator */
 	uint32_t size;	     /* bytes of the page span its instructions come from */
 	uint32_t execs;	     /* times run by the interpreter, until the JIT takes it */
+	uint32_t taken;	     /* ... of which its last instruction, a branch, was taken */
 	bool jit_failed;     /* holds an instruction the JIT does not translate */
+	bool trace;	     /* rebuilt along its hot path (block_retrace) */
+	struct block *replaced;	     /* that trace, which stands for it from now on */
 	void (*jit)(struct hart *h); /* translated host code, or NULL */
 	const uint8_t *page2; /* host page its last instruction ends in (PAGE2_GUARD), or NULL */
 	struct insn insn[];   /* ninsn + 1 entries */

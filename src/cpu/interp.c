@@ -125,6 +125,8 @@ dispatch:
 		if (likely(e->vpc == pc && e->key == h->jc_key && t->tag == (pc & ~0xfffull) &&
 			   t->addend == e->addend)) {
 			blk = e->blk;
+			if (unlikely(blk->replaced))
+				blk = blk->replaced; /* by its trace (block_retrace) */
 		} else {
 			blk = block_lookup(h, pc);
 			if (unlikely(!blk)) {
@@ -134,6 +136,7 @@ dispatch:
 		}
 		if (unlikely(!blk->jit && h->jit_enabled && !blk->jit_failed &&
 			     blk != h->scratch_block && blk->execs++ >= h->jit_threshold)) {
+			blk = block_retrace(h, blk, pc);
 			if (jit_translate(h, blk) == -ENOSPC) {
 				/* Code buffer full: both caches start afresh (blk too). */
 				block_cache_flush(h);
@@ -223,6 +226,7 @@ op_JALR : {
 #define BRANCH(name, cond)                                                                         \
 	op_##name : if (cond)                                                                      \
 	{                                                                                          \
+		blk->taken++; /* the profile block_retrace reads */                                \
 		JUMP(PC + IMM);                                                                    \
 	}                                                                                          \
 	NEXT;

@@ -600,6 +600,50 @@ static int test_narrow_values(struct cpu *ci, struct cpu *cj, struct dev *d, str
 	return bad;
 }
 
+/*
+ * Traces: with a threshold that lets the interpreter profile branches first,
+ * a loop whose inner branch is taken 7 times in 8 is retranslated along the
+ * taken way, its rare way a side exit; both engines and the expected sum
+ * must agree.
+ */
+static int test_trace(struct cpu *ci, struct cpu *cj, struct dev *d, struct guest_mem *mem,
+		      uint8_t *image)
+{
+	const uint32_t prog[] = {
+	    i_type(0x13, 0, 10, 0, 0),		      /* 0x00: li x10, 0 */
+	    i_type(0x13, 0, 11, 0, 0),		      /* 0x04: li x11, 0 */
+	    i_type(0x13, 0, 12, 0, 300),	      /* 0x08: li x12, 300 */
+	    i_type(0x13, 7, 13, 10, 7),		      /* 0x0c: andi x13, x10, 7 */
+	    b_type(1, 13, 0, 0x1c - 0x10),	      /* 0x10: bne x13, x0, 0x1c */
+	    i_type(0x13, 0, 11, 11, 100),	      /* 0x14: addi x11, x11, 100 */
+	    i_type(0x13, 4, 11, 11, 5),		      /* 0x18: xori x11, x11, 5 */
+	    i_type(0x13, 0, 11, 11, 1),		      /* 0x1c: addi x11, x11, 1 */
+	    i_type(0x13, 0, 10, 10, 1),		      /* 0x20: addi x10, x10, 1 */
+	    b_type(4, 10, 12, 0x0c - 0x24),	      /* 0x24: blt x10, x12, 0x0c */
+	    j_type(0, (int32_t)(STOP - CODE - 0x28)), /* 0x28: j STOP */
+	};
+	memset(image, 0, 0x4000);
+	memcpy(image, prog, sizeof(prog));
+	uint64_t regs[32] = {0};
+	struct state si, sj;
+	uint32_t threshold = hart_of(cj)->jit_threshold;
+	hart_of(cj)->jit_threshold = 20;
+	int bad = run_both(ci, cj, d, mem, image, regs, &si, &sj);
+	hart_of(cj)->jit_threshold = threshold;
+	uint64_t want = 0;
+	for (unsigned i = 0; i < 300; i++) {
+		if (i % 8 == 0)
+			want = (want + 100) ^ 5;
+		want += 1;
+	}
+	if (si.x[11] != want || sj.x[11] != want) {
+		fprintf(stderr, "trace: x11 interp %" PRIu64 " jit %" PRIu64 ", want %" PRIu64 "\n",
+			si.x[11], sj.x[11], want);
+		bad = 1;
+	}
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned trials = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 20000;
@@ -645,6 +689,7 @@ int main(int argc, char **argv)
 	unsigned failures = test_fence_i_chain(ci, cj, &dev, &mem, image), translated = 0,
 		 faults = 0;
 	failures += test_narrow_values(ci, cj, &dev, &mem, image);
+	failures += test_trace(ci, cj, &dev, &mem, image);
 	uint64_t insns = 0;
 	for (unsigned t = 0; t < trials && failures < 5; t++) {
 		memset(image, 0, 0x4000);
