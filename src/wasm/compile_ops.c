@@ -185,6 +185,32 @@ static const struct {
     {WASM_IOP_i32_rotl_si, WASM_IOP_i32_xor_ss, WASM_IOP_i32_rotl_xor},
 };
 
+/*
+ * "rotl x1 c1; rotl x2 c2; xor" (the first half of a SHA-2 sigma), both rotations on the
+ * stack: one instruction [d|x1][c1|x2][c2].  x2 must not be the first rotation's result.
+ */
+static bool fuse_two_rotations(struct comp *c, enum wasm_iop fused, const struct ventry *other,
+			       uint32_t x2, uint32_t c2, uint32_t h)
+{
+	if (fused != WASM_IOP_i32_rotl_xor || c->prev_op != WASM_IOP_i32_rotl_si ||
+	    c->prev_end != c->last_start || other->kind != V_SLOT)
+		return false;
+	const union wasm_cell *first = &c->code[c->prev_start];
+	uint32_t t = first[1].r.a;
+	if (other->slot != t || t < c->nlocals || x2 == t)
+		return false;
+	uint32_t x1 = first[1].r.b, c1 = (uint32_t)first[2].u;
+	c->ncode = c->prev_start;
+	comp_forget_last(c);
+	comp_emit_dax(c, WASM_IOP_i32_rotl2_xor, comp_canon(c, h), x1, 0, 4);
+	if (!c->oom) {
+		c->code[c->last_start + 2].r.a = c1;
+		c->code[c->last_start + 2].r.b = x2;
+		c->code[c->last_start + 3].u = c2;
+	}
+	return true;
+}
+
 static bool fuse_pair(struct comp *c, enum wasm_iop second, const struct ventry *a,
 		      const struct ventry *b, uint32_t h)
 {
@@ -204,6 +230,8 @@ static bool fuse_pair(struct comp *c, enum wasm_iop second, const struct ventry 
 	if (!other || other->kind == V_CONST)
 		return false;
 	uint32_t x = c->code[c->last_start + 1].r.b, y = (uint32_t)c->code[c->last_start + 2].u;
+	if (fuse_two_rotations(c, pair_fusions[i].fused, other, x, y, h))
+		return true;
 	c->ncode = c->last_start;
 	comp_emit_dax(c, pair_fusions[i].fused, comp_canon(c, h), x, 0, 3);
 	if (!c->oom) {

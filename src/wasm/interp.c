@@ -699,6 +699,11 @@ L_i32_rotl_xor:
 	fp[D] = rotl32((uint32_t)fp[OA], pc[2].r.a) ^ (uint32_t)fp[pc[2].r.b];
 	pc += 3;
 	NEXT();
+L_i32_rotl2_xor:
+	fp[D] = rotl32((uint32_t)fp[OA], pc[2].r.a) ^
+		rotl32((uint32_t)fp[pc[2].r.b], (uint32_t)pc[3].u);
+	pc += 4;
+	NEXT();
 L_ref_is_null:
 	fp[D] = fp[OA] == 0;
 	pc += 2;

@@ -67,7 +67,8 @@
 	X(i32_add_si_br)                                                                           \
 	X(i64_add_si_br)                                                                           \
 	X(i32_xor3)                                                                                \
-	X(i32_rotl_xor)
+	X(i32_rotl_xor)                                                                            \
+	X(i32_rotl2_xor)
 
 /* Loads [d|a][offset] and stores [a|v][offset]; each also has an _a form that first adds an
  * immediate to the address with 32-bit wrap-around, an _x form that adds a shifted

@@ -390,3 +390,29 @@
 (assert_return (invoke "fwd-br" (i32.const 1)) (i32.const -1))
 (assert_return (invoke "br-value" (i64.const -1)) (i64.const 0))
 (assert_return (invoke "br-value" (i64.const 0x7fffffffffffffff)) (i64.const 0x8000000000000000))
+
+;; ---- two rotations xored (a SHA-2 sigma) ----
+(module
+  (func (export "sigma") (param $x i32) (result i32)
+    (i32.xor (i32.xor (i32.rotl (local.get $x) (i32.const 30))
+                      (i32.rotl (local.get $x) (i32.const 19)))
+             (i32.rotl (local.get $x) (i32.const 10))))
+  (func (export "two") (param $x i32) (param $y i32) (result i32)
+    (i32.xor (i32.rotl (local.get $x) (i32.const 7)) (i32.rotl (local.get $y) (i32.const 25))))
+  ;; counts of 0, 32 and more are taken modulo 32
+  (func (export "two-wide") (param $x i32) (param $y i32) (result i32)
+    (i32.xor (i32.rotl (local.get $x) (i32.const 0)) (i32.rotl (local.get $y) (i32.const 33))))
+  ;; the second rotation rotates the first's result: not fused, same result
+  (func (export "nested") (param $x i32) (result i32)
+    (local $t i32)
+    (i32.xor (i32.rotl (local.get $x) (i32.const 4))
+             (i32.rotl (i32.rotl (local.get $x) (i32.const 4)) (i32.const 8))))
+)
+
+(assert_return (invoke "sigma" (i32.const 1)) (i32.const 0x40080400))
+(assert_return (invoke "sigma" (i32.const 0)) (i32.const 0))
+(assert_return (invoke "sigma" (i32.const -1)) (i32.const -1))
+(assert_return (invoke "two" (i32.const 0x80000001) (i32.const 1)) (i32.const 0x020000c0))
+(assert_return (invoke "two-wide" (i32.const 0x12345678) (i32.const 0x80000000))
+  (i32.const 0x12345679))
+(assert_return (invoke "nested" (i32.const 0x10)) (i32.const 0x10100))
