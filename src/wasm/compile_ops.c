@@ -403,6 +403,24 @@ static bool fold_scaled_index(struct comp *c, const struct ventry *a, struct add
 	return true;
 }
 
+/* "i32.add x y" just emitted, read only by this access: the _x form with a shift of 0. */
+static bool fold_sum(struct comp *c, const struct ventry *a, struct addr *ad, uint32_t busy)
+{
+	if (c->last_op != WASM_IOP_i32_add_ss)
+		return false;
+	const union wasm_cell *add = &c->code[c->last_start];
+	uint32_t sum = add[1].r.a, x = add[1].r.b, y = (uint32_t)add[2].u;
+	if (sum != a->slot || sum < c->nlocals || x == busy || y == busy)
+		return false;
+	ad->mode = ADDR_INDEX;
+	ad->base = x;
+	ad->index = y;
+	ad->imm = 0;
+	c->ncode = c->last_start;
+	comp_forget_last(c);
+	return true;
+}
+
 /* "i32.add (i32.shl i k) imm": a static array indexed by i. */
 static bool fold_scaled_imm(struct comp *c, struct addr *ad, uint32_t busy)
 {
@@ -440,7 +458,7 @@ static bool fold_address(struct comp *c, const struct ventry *a, struct addr *ad
 {
 	if (a->kind != V_SLOT || c->last_end != c->ncode || c->oom)
 		return false;
-	if (fold_scaled_index(c, a, ad, busy))
+	if (fold_scaled_index(c, a, ad, busy) || fold_sum(c, a, ad, busy))
 		return true;
 	bool pair = c->last_op == WASM_IOP_i32_add_si2;
 	if ((c->last_op != WASM_IOP_i32_add_si && !pair) ||

@@ -416,3 +416,30 @@
 (assert_return (invoke "two-wide" (i32.const 0x12345678) (i32.const 0x80000000))
   (i32.const 0x12345679))
 (assert_return (invoke "nested" (i32.const 0x10)) (i32.const 0x10100))
+
+;; ---- an access at the sum of two values ----
+(module
+  (memory 1)
+  (data (i32.const 0) "\01\00\00\00\02\00\00\00\03\00\00\00\04\00\00\00")
+  (func (export "load-sum") (param $a i32) (param $b i32) (result i32)
+    (i32.load offset=4 (i32.add (local.get $a) (local.get $b))))
+  (func (export "store-sum") (param $a i32) (param $b i32) (result i32)
+    (i32.store (i32.add (local.get $a) (local.get $b)) (local.get $b))
+    (i32.load (i32.add (local.get $b) (local.get $a))))
+  (func (export "store-sum-const") (param $a i32) (param $b i32) (result i32)
+    (i32.store8 (i32.add (local.get $a) (local.get $b)) (i32.const 0x1ff))
+    (i32.load8_u (i32.add (local.get $a) (local.get $b))))
+)
+
+(assert_return (invoke "load-sum" (i32.const 4) (i32.const 4)) (i32.const 4))
+;; the sum wraps around 32 bits; the offset is added after, without wrap-around
+(assert_return (invoke "load-sum" (i32.const -4) (i32.const 4)) (i32.const 2))
+(assert_trap (invoke "load-sum" (i32.const -8) (i32.const 4)) "out of bounds memory access")
+(assert_trap (invoke "load-sum" (i32.const -8) (i32.const 0)) "out of bounds memory access")
+(assert_return (invoke "load-sum" (i32.const 65000) (i32.const 528)) (i32.const 0))
+(assert_trap (invoke "load-sum" (i32.const 65000) (i32.const 529)) "out of bounds memory access")
+(assert_return (invoke "store-sum" (i32.const 100) (i32.const 60)) (i32.const 60))
+(assert_return (invoke "store-sum" (i32.const -4) (i32.const 65536)) (i32.const 65536))
+(assert_trap (invoke "store-sum" (i32.const 65532) (i32.const 1)) "out of bounds memory access")
+(assert_return (invoke "store-sum-const" (i32.const 200) (i32.const 7)) (i32.const 0xff))
+(assert_trap (invoke "store-sum-const" (i32.const 65535) (i32.const 1)) "out of bounds memory access")
