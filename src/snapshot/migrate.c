@@ -504,6 +504,15 @@ int migrate_receive(struct machine *m, int fd, struct verr *err)
 				     hello.nharts, (unsigned long long)(hello.mem_size >> 20),
 				     p.nharts, (unsigned long long)(p.mem->size >> 20));
 	}
+	/*
+	 * The source skips pages that are zero when it starts, so ours must be
+	 * zero too: building this machine loaded firmware, kernel and initrd
+	 * into RAM, and a page the guest has zeroed since (a fresh page table,
+	 * say) would keep those bytes.  Private anonymous memory reads as zero
+	 * after MADV_DONTNEED.
+	 */
+	if (!r && madvise(p.mem->host, p.mem->size, MADV_DONTNEED))
+		r = verr_set(err, errno, "clearing guest memory: %s", strerror(errno));
 	bool have_state = false;
 	while (!r) {
 		r = recv_msg(fd, &h, buf, err);
