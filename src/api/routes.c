@@ -14,6 +14,7 @@
 #include "api/http.h"
 #include "api/snapshot_routes.h"
 #include "api/vm.h"
+#include "api/reply.h"
 #include "util/log.h"
 
 enum field_type { F_INT, F_STRING, F_BOOL, F_STRINGS };
@@ -31,22 +32,6 @@ static const char *const field_type_names[] = {
     [F_STRINGS] = "an array of strings",
 };
 
-static void reply_json(struct api_reply *rep, unsigned status, json_t *j)
-{
-	rep->status = status;
-	rep->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	rep->len = rep->body ? strlen(rep->body) : 0;
-	rep->content_type = "application/json";
-	if (j && !rep->body)
-		rep->status = 500;
-	json_decref(j);
-}
-
-static void reply_error(struct api_reply *rep, unsigned status, const char *msg)
-{
-	reply_json(rep, status, json_pack("{s:s}", "error", msg));
-}
-
 /* A vm_* result: -errno to its HTTP status. */
 static void reply_result(struct api_reply *rep, int r, const struct verr *err)
 {
@@ -58,7 +43,7 @@ static void reply_result(struct api_reply *rep, int r, const struct verr *err)
 			  : r == -ENOENT	       ? 404
 			  : r == -EBUSY		       ? 409
 						       : 500;
-	reply_error(rep, status, err->msg[0] ? err->msg : strerror(-r));
+	api_reply_error(rep, status, err->msg[0] ? err->msg : strerror(-r));
 }
 
 static bool field_type_ok(const json_t *v, const struct field *f)
@@ -89,7 +74,7 @@ static json_t *parse_body(const struct api_request *req, const struct field *fie
 			  const char *const *required, struct api_reply *rep)
 {
 	if (req->body_too_big) {
-		reply_error(rep, 400, "request body larger than 65536 bytes");
+		api_reply_error(rep, 400, "request body larger than 65536 bytes");
 		return NULL;
 	}
 	json_error_t jerr;
@@ -98,12 +83,12 @@ static json_t *parse_body(const struct api_request *req, const struct field *fie
 	if (!j) {
 		snprintf(msg, sizeof(msg), "malformed JSON: %s (line %d, column %d)", jerr.text,
 			 jerr.line, jerr.column);
-		reply_error(rep, 400, msg);
+		api_reply_error(rep, 400, msg);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		reply_error(rep, 400, "the body must be a JSON object");
+		api_reply_error(rep, 400, "the body must be a JSON object");
 		return NULL;
 	}
 	const char *key;
@@ -132,7 +117,7 @@ static json_t *parse_body(const struct api_request *req, const struct field *fie
 	return j;
 bad:
 	json_decref(j);
-	reply_error(rep, 400, msg);
+	api_reply_error(rep, 400, msg);
 	return NULL;
 }
 
@@ -314,12 +299,13 @@ static void get_console(struct console_log *con, const struct api_request *req,
 	if (req->offset) {
 		const char *p = req->offset;
 		if (!*p || strlen(p) > 19) {
-			reply_error(rep, 400, "offset: expected a byte offset (a number)");
+			api_reply_error(rep, 400, "offset: expected a byte offset (a number)");
 			return;
 		}
 		for (; *p; p++) {
 			if (*p < '0' || *p > '9') {
-				reply_error(rep, 400, "offset: expected a byte offset (a number)");
+				api_reply_error(rep, 400,
+						"offset: expected a byte offset (a number)");
 				return;
 			}
 			offset = offset * 10 + (uint64_t)(*p - '0');
@@ -329,7 +315,7 @@ static void get_console(struct console_log *con, const struct api_request *req,
 	size_t len;
 	uint64_t start;
 	if (console_log_read(con, offset, &data, &len, &start)) {
-		reply_error(rep, 500, "out of memory");
+		api_reply_error(rep, 500, "out of memory");
 		return;
 	}
 	rep->status = 200;
@@ -350,7 +336,7 @@ static void method_not_allowed(struct api_reply *rep, unsigned allowed, const ch
 	rep->allow = allowed == (M_GET | M_PUT) ? "GET, PUT" : allowed == M_GET ? "GET" : "PUT";
 	char msg[128];
 	snprintf(msg, sizeof(msg), "method %.16s not allowed here (use %s)", method, rep->allow);
-	reply_error(rep, 405, msg);
+	api_reply_error(rep, 405, msg);
 }
 
 /* "/drives/ID" -> ID, for prefix "/drives/". */
@@ -375,10 +361,10 @@ static void route_device(struct vm *vm, const char *id, bool drive, unsigned m,
 		char msg[128];
 		snprintf(msg, sizeof(msg), "no %s \"%.64s\"", drive ? "drive" : "network interface",
 			 id);
-		reply_error(rep, 404, msg);
+		api_reply_error(rep, 404, msg);
 		return;
 	}
-	reply_json(rep, 200, j);
+	api_reply_json(rep, 200, j);
 }
 
 void api_route(struct vm *vm, struct console_log *con, const struct api_request *req,
@@ -405,7 +391,7 @@ void api_route(struct vm *vm, struct console_log *con, const struct api_request 
 	else {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "no such path: %.64s", p);
-		reply_error(rep, 404, msg);
+		api_reply_error(rep, 404, msg);
 		return;
 	}
 	if (!(m & allowed)) {
@@ -413,30 +399,31 @@ void api_route(struct vm *vm, struct console_log *con, const struct api_request 
 		return;
 	}
 	if (!strcmp(p, "/vm"))
-		reply_json(rep, 200, vm_json_info(vm));
+		api_reply_json(rep, 200, vm_json_info(vm));
 	else if (!strcmp(p, "/metrics"))
-		reply_json(rep, 200, vm_json_metrics(vm));
+		api_reply_json(rep, 200, vm_json_metrics(vm));
 	else if (!strcmp(p, "/drives"))
-		reply_json(rep, 200, vm_json_drives(vm));
+		api_reply_json(rep, 200, vm_json_drives(vm));
 	else if (!strcmp(p, "/network-interfaces"))
-		reply_json(rep, 200, vm_json_nics(vm));
+		api_reply_json(rep, 200, vm_json_nics(vm));
 	else if (!strcmp(p, "/console"))
 		get_console(con, req, rep);
 	else if (!strcmp(p, "/console/attach")) {
 		if (req->wants_console)
 			rep->upgrade_console = true;
 		else
-			reply_error(rep, 400,
-				    "attach needs the headers Connection: Upgrade and Upgrade: "
-				    "vessel-console");
+			api_reply_error(rep, 400,
+					"attach needs the headers Connection: Upgrade and Upgrade: "
+					"vessel-console");
 	} else if (!strcmp(p, "/actions"))
 		put_action(vm, req, rep);
 	else if (!strcmp(p, "/machine-config"))
-		m == M_GET ? reply_json(rep, 200, vm_json_machine(vm)) : put_machine(vm, req, rep);
+		m == M_GET ? api_reply_json(rep, 200, vm_json_machine(vm))
+			   : put_machine(vm, req, rep);
 	else if (!strcmp(p, "/boot-source"))
-		m == M_GET ? reply_json(rep, 200, vm_json_boot(vm)) : put_boot(vm, req, rep);
+		m == M_GET ? api_reply_json(rep, 200, vm_json_boot(vm)) : put_boot(vm, req, rep);
 	else if (!strcmp(p, "/rng"))
-		m == M_GET ? reply_json(rep, 200, vm_json_rng(vm)) : put_rng(vm, req, rep);
+		m == M_GET ? api_reply_json(rep, 200, vm_json_rng(vm)) : put_rng(vm, req, rep);
 	else if ((id = path_id(p, "/drives/")))
 		route_device(vm, id, true, m, req, rep);
 	else

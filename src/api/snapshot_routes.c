@@ -27,30 +27,15 @@
 #include "snapshot/migrate.h"
 #include "snapshot/snapshot.h"
 #include "util/clock.h"
+#include "api/reply.h"
 #include "util/log.h"
-
-static void reply_json(struct api_reply *rep, unsigned status, json_t *j)
-{
-	rep->status = status;
-	rep->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	rep->len = rep->body ? strlen(rep->body) : 0;
-	rep->content_type = "application/json";
-	if (j && !rep->body)
-		rep->status = 500;
-	json_decref(j);
-}
-
-static void reply_error(struct api_reply *rep, unsigned status, const char *msg)
-{
-	reply_json(rep, status, json_pack("{s:s}", "error", msg));
-}
 
 static void reply_result(struct api_reply *rep, int r, const struct verr *err)
 {
 	unsigned status = r == -EINVAL || r == -ENOENT || r == -EEXIST ? 400
 			  : r == -EBUSY				       ? 409
 								       : 500;
-	reply_error(rep, status, err->msg[0] ? err->msg : strerror(-r));
+	api_reply_error(rep, status, err->msg[0] ? err->msg : strerror(-r));
 }
 
 /* The body {"<key>": "..."}: strict, as every other path of the API. */
@@ -60,7 +45,7 @@ static const char *body_string(const struct api_request *req, const char *want, 
 	json_error_t je;
 	*root = NULL;
 	if (req->body_too_big) {
-		reply_error(rep, 400, "body too large");
+		api_reply_error(rep, 400, "body too large");
 		return NULL;
 	}
 	json_t *j =
@@ -70,7 +55,7 @@ static const char *body_string(const struct api_request *req, const char *want, 
 		snprintf(msg, sizeof(msg), "body: expected a JSON object%s%s", j ? "" : ": ",
 			 j ? "" : je.text);
 		json_decref(j);
-		reply_error(rep, 400, msg);
+		api_reply_error(rep, 400, msg);
 		return NULL;
 	}
 	const char *key;
@@ -81,7 +66,7 @@ static const char *body_string(const struct api_request *req, const char *want, 
 			char msg[128];
 			snprintf(msg, sizeof(msg), "unknown field '%.64s'", key);
 			json_decref(j);
-			reply_error(rep, 400, msg);
+			api_reply_error(rep, 400, msg);
 			return NULL;
 		}
 	}
@@ -90,7 +75,7 @@ static const char *body_string(const struct api_request *req, const char *want, 
 		char msg[128];
 		snprintf(msg, sizeof(msg), "'%s' must be a non-empty string", want);
 		json_decref(j);
-		reply_error(rep, 400, msg);
+		api_reply_error(rep, 400, msg);
 		return NULL;
 	}
 	*root = j;
@@ -216,10 +201,10 @@ static void snapshot_create(struct vm *vm, const struct api_request *req, struct
 		r = vm_with_paused_machine(vm, save_paused, &job, &err);
 		int64_t t1 = host_monotonic_ns();
 		if (!r)
-			reply_json(rep, 200,
-				   json_pack("{s:s, s:I, s:I}", "path", path, "bytes",
-					     (json_int_t)job.bytes, "paused_us",
-					     (json_int_t)((t1 - t0) / 1000)));
+			api_reply_json(rep, 200,
+				       json_pack("{s:s, s:I, s:I}", "path", path, "bytes",
+						 (json_int_t)job.bytes, "paused_us",
+						 (json_int_t)((t1 - t0) / 1000)));
 	}
 	if (r)
 		reply_result(rep, r, &err);
@@ -248,7 +233,7 @@ static void snapshot_load(struct vm *vm, const struct api_request *req, struct a
 	if (e) {
 		char msg[sizeof(err.msg) + 64];
 		snprintf(msg, sizeof(msg), "snapshot: %s", err.msg);
-		reply_error(rep, e == -ENOENT ? 400 : e == -EINVAL ? 400 : 500, msg);
+		api_reply_error(rep, e == -ENOENT ? 400 : e == -EINVAL ? 400 : 500, msg);
 		json_decref(body);
 		return;
 	}
@@ -301,13 +286,13 @@ static void migrate_out(struct vm *vm, const struct api_request *req, struct api
 	if (r)
 		reply_result(rep, r == -EBUSY || r == -EINVAL ? r : -EIO, &err);
 	else
-		reply_json(rep, 200,
-			   json_pack("{s:i, s:I, s:I, s:I, s:I, s:i}", "rounds", (int)job.st.rounds,
-				     "pages", (json_int_t)job.st.pages_sent, "bytes",
-				     (json_int_t)job.st.bytes_sent, "total_ms",
-				     (json_int_t)(job.st.total_us / 1000), "downtime_us",
-				     (json_int_t)job.st.downtime_us, "throttle_ms",
-				     (int)job.st.throttle_ms));
+		api_reply_json(rep, 200,
+			       json_pack("{s:i, s:I, s:I, s:I, s:I, s:i}", "rounds",
+					 (int)job.st.rounds, "pages", (json_int_t)job.st.pages_sent,
+					 "bytes", (json_int_t)job.st.bytes_sent, "total_ms",
+					 (json_int_t)(job.st.total_us / 1000), "downtime_us",
+					 (json_int_t)job.st.downtime_us, "throttle_ms",
+					 (int)job.st.throttle_ms));
 	json_decref(job.config);
 	json_decref(body);
 }
@@ -356,7 +341,7 @@ bool api_snapshot_route(struct vm *vm, const struct api_request *req, struct api
 		if (strcmp(req->path, paths[i]))
 			continue;
 		if (strcmp(req->method, "PUT")) {
-			reply_error(rep, 405, "method not allowed");
+			api_reply_error(rep, 405, "method not allowed");
 			rep->allow = "PUT";
 		} else {
 			handlers[i](vm, req, rep);
