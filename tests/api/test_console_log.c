@@ -19,14 +19,7 @@
 #include "api/console_log.h"
 #include "util/log.h"
 
-static int failures;
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "../check.h"
 
 static unsigned closes;
 static void on_close(void *arg)

@@ -20,15 +20,7 @@
 #include "snapshot/snapshot.h"
 #include "util/log.h"
 
-static int failures;
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);      \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
+#include "../check.h"
 
 static char dir[] = "/tmp/vessel-snapfmt-XXXXXX";
 
