@@ -296,9 +296,12 @@ static int precopy(struct mig_src *s, struct machine *m, struct verr *err)
 		if (r)
 			return r;
 		uint64_t dirty = count_dirty(s);
-		/* Few enough for a stop-and-copy of a few ms. */
-		if (dirty <= 64)
-			return 0;
+		/* Few enough for a stop-and-copy of a few ms.  The pages just
+		 * fetched go out now: the next fetch replaces the bitmap. */
+		if (dirty <= 64) {
+			n = send_round(s, false, err);
+			return n < 0 ? (int)n : 0;
+		}
 		/* Not converging: take time away from the guest, more each round. */
 		if (round >= 3 && dirty * 10 > prev * 9) {
 			throttle = throttle ? (throttle * 2 > 400 ? 400 : throttle * 2) : 10;
