@@ -369,6 +369,10 @@ int vm_put_drive(struct vm *vm, const char *id, const char *path, enum blk_forma
 	struct blk *disk;
 	struct verr e = {{0}};
 	r = blk_open(path, fmt, read_only, &disk, &e);
+	/* Written by another process now (a live migration's source on shared storage):
+	 * taken over when the migration hands it over, or at start (docs/snapshot.md). */
+	if (r == -EWOULDBLOCK && !read_only)
+		r = blk_open_inactive(path, fmt, read_only, &disk, &e);
 	if (r)
 		return verr_set(err, EINVAL, "drive %s: %s", id, e.msg);
 	d.dev = virtio_blk_create(disk, &e);
@@ -605,6 +609,11 @@ static int vm_start(struct vm *vm, int (*load)(struct machine *m, void *arg), vo
 			c->hart_cpu[i] = vm->cpus[i % vm->ncpus];
 	}
 	struct verr e = {{0}};
+	/* A drive opened while another process wrote its image is ours from now on
+	 * (a restore or an incoming migration takes its drives itself). */
+	for (unsigned i = 0; !load && i < vm->ndrives; i++)
+		if (blk_activate(virtio_blk_disk(vm->drive[i].dev), &e))
+			return verr_set(err, EBUSY, "start: drive %s: %s", vm->drive[i].id, e.msg);
 	c->restoring = load != NULL;
 	vm->m = machine_create(c, &e);
 	c->restoring = false; /* a reboot later boots the firmware */
@@ -786,6 +795,21 @@ json_t *vm_json_nics(struct vm *vm)
 		json_array_append_new(a, vm_nic_json(&vm->nic[i]));
 	pthread_mutex_unlock(&vm->lock);
 	return a;
+}
+
+unsigned vm_nic_macs(struct vm *vm, uint8_t mac[][6], unsigned max)
+{
+	pthread_mutex_lock(&vm->lock);
+	unsigned n = vm->nnics < max ? vm->nnics : max;
+	for (unsigned i = 0; i < n; i++)
+		memcpy(mac[i], vm->nic[i].mac, 6);
+	pthread_mutex_unlock(&vm->lock);
+	return n;
+}
+
+struct virtio_device *vm_power_button(struct vm *vm)
+{
+	return vm->button; /* made with the VM, freed with it */
 }
 
 json_t *vm_json_nic(struct vm *vm, const char *id)

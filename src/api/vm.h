@@ -73,6 +73,10 @@ json_t *vm_json_drives(struct vm *vm);
 json_t *vm_json_nics(struct vm *vm);
 json_t *vm_json_rng(struct vm *vm);
 json_t *vm_json_metrics(struct vm *vm);
+/* The MAC address of every interface, in the order of creation; returns how many. */
+unsigned vm_nic_macs(struct vm *vm, uint8_t mac[][6], unsigned max);
+/* The power button (virtio-input), which also carries messages to the guest. */
+struct virtio_device *vm_power_button(struct vm *vm);
 /* One drive / interface, or NULL if there is none with that id. */
 json_t *vm_json_drive(struct vm *vm, const char *id);
 json_t *vm_json_nic(struct vm *vm, const char *id);

@@ -92,6 +92,10 @@ static void input_config_select(struct virtio_input *in)
 		if (sub == VIRTIO_INPUT_EV_KEY) {
 			u[VIRTIO_INPUT_KEY_POWER / 8] = 1u << (VIRTIO_INPUT_KEY_POWER % 8);
 			size = VIRTIO_INPUT_KEY_POWER / 8 + 1;
+		} else if (sub == VIRTIO_INPUT_EV_MSC) {
+			/* The messages of virtio_input_send_message(). */
+			u[0] = 1u << VIRTIO_INPUT_MSC_RAW | 1u << VIRTIO_INPUT_MSC_SCAN;
+			size = 1;
 		}
 		break;
 	default: /* UNSET, PROP_BITS (none), ABS_INFO (no axes), anything unknown */
@@ -213,6 +217,33 @@ int virtio_input_power_button_press(struct virtio_device *vdev)
 	bool room = in->count + 4 <= PENDING_MAX;
 	for (unsigned i = 0; room && i < 4; i++)
 		in->pending[(in->head + in->count++) % PENDING_MAX] = press[i];
+	pthread_mutex_unlock(&in->lock);
+	if (!room)
+		return -ENOSPC;
+	input_flush(in);
+	return 0;
+}
+
+int virtio_input_send_message(struct virtio_device *vdev, uint32_t header, const uint8_t *data,
+			      unsigned len)
+{
+	struct virtio_input *in = to_input(vdev);
+	struct input_event_le ev[2 + VIRTIO_INPUT_MSG_MAX / 4];
+	if (len > VIRTIO_INPUT_MSG_MAX)
+		return -EINVAL;
+	unsigned n = 0;
+	ev[n++] = (struct input_event_le){VIRTIO_INPUT_EV_MSC, VIRTIO_INPUT_MSC_SCAN, header};
+	for (unsigned i = 0; i < len; i += 4) {
+		uint32_t v = 0;
+		for (unsigned k = 0; k < 4 && i + k < len; k++)
+			v |= (uint32_t)data[i + k] << (8 * k);
+		ev[n++] = (struct input_event_le){VIRTIO_INPUT_EV_MSC, VIRTIO_INPUT_MSC_RAW, v};
+	}
+	ev[n++] = (struct input_event_le){VIRTIO_INPUT_EV_SYN, SYN_REPORT, 0};
+	pthread_mutex_lock(&in->lock);
+	bool room = in->count + n <= PENDING_MAX;
+	for (unsigned i = 0; room && i < n; i++)
+		in->pending[(in->head + in->count++) % PENDING_MAX] = ev[i];
 	pthread_mutex_unlock(&in->lock);
 	if (!room)
 		return -ENOSPC;

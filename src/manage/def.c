@@ -2,6 +2,7 @@
 #include "manage/def.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,18 @@ static bool hostfwd_valid(const char *v)
 	       endpoint_valid(dash + 1, strlen(dash + 1), 1);
 }
 
+bool mdef_mac_valid(const char *mac)
+{
+	if (strlen(mac) != MDEF_MAC_LEN)
+		return false;
+	for (unsigned i = 0; i < MDEF_MAC_LEN; i++)
+		if (i % 3 == 2 ? mac[i] != ':' : !isxdigit((unsigned char)mac[i]))
+			return false;
+	/* The low bit of the first byte marks a group (multicast) address. */
+	unsigned first = (unsigned)strtoul(mac, NULL, 16);
+	return !(first & 1);
+}
+
 static void net_free(struct mdef_net *n)
 {
 	free(n->backend);
@@ -113,11 +126,23 @@ int mdef_net_parse(const char *spec, struct mdef_net *n, struct verr *err)
 	while (n->backend && *p == ',') {
 		p++;
 		size_t m = strcspn(p, ",");
+		if (m > 4 && !strncmp(p, "mac=", 4)) {
+			snprintf(n->mac, sizeof(n->mac), "%.*s", (int)(m - 4), p + 4);
+			if (m - 4 != MDEF_MAC_LEN || !mdef_mac_valid(n->mac)) {
+				net_free(n);
+				return verr_set(err, EINVAL,
+						"--net %s: bad mac '%.*s' (want a unicast address "
+						"like 52:54:00:12:34:56)",
+						spec, (int)(m - 4), p + 4);
+			}
+			p += m;
+			continue;
+		}
 		if (m < 8 || strncmp(p, "hostfwd=", 8)) {
 			net_free(n);
 			return verr_set(err, EINVAL,
-					"--net %s: unknown option '%.*s' (hostfwd=...)", spec,
-					(int)m, p);
+					"--net %s: unknown option '%.*s' (hostfwd=..., mac=...)",
+					spec, (int)m, p);
 		}
 		if (n->nhostfwd == MDEF_HOSTFWD_MAX) {
 			net_free(n);
@@ -178,9 +203,10 @@ static json_t *nets_to_json(const struct mdef *d)
 		json_t *fw = json_array();
 		for (unsigned k = 0; fw && k < n->nhostfwd; k++)
 			json_array_append_new(fw, json_string(n->hostfwd[k]));
-		if (json_array_append_new(
-			a, json_pack("{s:s, s:o*}", "backend", n->backend, "hostfwd", fw)) ||
-		    !fw) {
+		json_t *j = json_pack("{s:s, s:o*}", "backend", n->backend, "hostfwd", fw);
+		if (j && n->mac[0])
+			json_object_set_new(j, "mac", json_string(n->mac));
+		if (json_array_append_new(a, j) || !fw) {
 			json_decref(a);
 			return NULL;
 		}
@@ -242,14 +268,14 @@ static int drive_from_json(const json_t *j, struct mdef_drive *dr, struct verr *
 
 static int net_from_json(const json_t *j, struct mdef_net *n, struct verr *err)
 {
-	const char *backend;
+	const char *backend, *mac = NULL;
 	json_t *fw = NULL;
 	json_error_t je;
-	if (json_unpack_ex((json_t *)j, &je, JSON_STRICT, "{s:s, s?o}", "backend", &backend,
-			   "hostfwd", &fw))
+	if (json_unpack_ex((json_t *)j, &je, JSON_STRICT, "{s:s, s?o, s?s}", "backend", &backend,
+			   "hostfwd", &fw, "mac", &mac))
 		return verr_set(err, EINVAL, "net: %s", je.text);
 	/* Rebuild the --net spec and parse it: one validator for both forms. */
-	size_t len = strlen(backend) + 1;
+	size_t len = strlen(backend) + 1 + (mac ? 5 + strlen(mac) : 0);
 	size_t i;
 	json_t *v;
 	if (fw && !json_is_array(fw))
@@ -268,6 +294,10 @@ static int net_from_json(const json_t *j, struct mdef_net *n, struct verr *err)
 	{
 		strcat(spec, ",hostfwd=");
 		strcat(spec, json_string_value(v));
+	}
+	if (mac) {
+		strcat(spec, ",mac=");
+		strcat(spec, mac);
 	}
 	int r = mdef_net_parse(spec, n, err);
 	free(spec);

@@ -26,10 +26,13 @@ struct mdef_drive {
 	bool read_only;
 };
 
+#define MDEF_MAC_LEN 17 /* "52:54:00:12:34:56" */
+
 struct mdef_net {
 	char *backend; /* "user" */
 	char *hostfwd[MDEF_HOSTFWD_MAX];
 	unsigned nhostfwd;
+	char mac[MDEF_MAC_LEN + 1]; /* "" : the VMM's default for the interface's place */
 };
 
 struct mdef {
@@ -58,7 +61,11 @@ bool mdef_name_valid(const char *name);
 /* A --cpuset list "0-1,3": CPUs below 'ncpus_host', ascending or not. 0 or -EINVAL. */
 int mdef_cpuset_check(const char *list, unsigned ncpus_host, struct verr *err);
 
-/* A --net spec "user[,hostfwd=[tcp|udp]:[ADDR]:PORT-[ADDR]:PORT]..." into 'n'. 0 or -EINVAL. */
+/* A unicast MAC address "52:54:00:12:34:56" (hex digits, either case). */
+bool mdef_mac_valid(const char *mac);
+
+/* A --net spec "user[,hostfwd=[tcp|udp]:[ADDR]:PORT-[ADDR]:PORT]...[,mac=MAC]" into 'n'. 0 or
+ * -EINVAL. */
 int mdef_net_parse(const char *spec, struct mdef_net *n, struct verr *err);
 
 /* The virtio devices the definition needs. */

@@ -226,8 +226,10 @@ static int put_devices(const char *sock, const struct mdef *d, struct verr *err)
 		for (unsigned k = 0; fw && k < n->nhostfwd; k++)
 			json_array_append_new(fw, json_string(n->hostfwd[k]));
 		snprintf(path, sizeof(path), "/network-interfaces/net%u", i);
-		r = put(sock, path, json_pack("{s:s, s:o*}", "backend", n->backend, "hostfwd", fw),
-			err);
+		json_t *j = json_pack("{s:s, s:o*}", "backend", n->backend, "hostfwd", fw);
+		if (j && n->mac[0])
+			json_object_set_new(j, "mac", json_string(n->mac));
+		r = put(sock, path, j, err);
 	}
 	if (!r && d->rng)
 		r = put(sock, "/rng", json_pack("{s:b}", "enabled", 1), err);
