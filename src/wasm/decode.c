@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "wasm/internal.h"
+#include "wasm/jit.h"
 
 struct decoder {
 	struct wasm_module *m;
@@ -610,6 +611,7 @@ static void free_elems(struct wasm_module *m)
 void wasm_module_destroy(void *p)
 {
 	struct wasm_module *m = p;
+	wasm_jit_free_module(m);
 	for (uint32_t i = 0; i < m->ntypes; i++) {
 		free((void *)m->types[i].params);
 		free((void *)m->types[i].results);

@@ -95,6 +95,8 @@ struct wasm_code {
 	size_t ncells;
 	const uint8_t *body; /* the raw body, until translated */
 	size_t body_len;
+	/* machine code of the body (jit_x86_64.c), NULL when it runs interpreted */
+	void (*jit)(uint64_t *fp, struct wasm_instance *inst);
 };
 
 struct wasm_module {
@@ -135,6 +137,8 @@ struct wasm_module {
 
 	struct wasm_code *codes; /* [nfuncs - nfunc_imports] */
 	uint8_t *func_declared;	 /* [nfuncs]: may be named by ref.func in code */
+
+	struct wasm_jit_module *jit; /* the module's machine code, NULL when not compiled */
 };
 
 struct wasm_func {
@@ -214,6 +218,13 @@ struct wasm_store {
 	char trap_msg[256];
 	int exit_code;
 	const void *const *labels; /* the interpreter's handler addresses */
+
+	/* the JIT (jit_rt.c): off when interpreting only; fuel of running machine code */
+	bool jit_off;
+	bool jit_strict; /* VESSEL_WASM_JIT=strict: a function left interpreted fails the load */
+	int64_t jit_budget;
+	struct wasm_jit_catch *jit_catch; /* innermost entry into machine code, NULL outside */
+	uintptr_t jit_stack_limit;	  /* host stack below which calls trap */
 };
 
 /* runtime.c */
@@ -247,6 +258,11 @@ int wasm_compile_func(const struct wasm_module *m, uint32_t fidx, struct wasm_co
 const void *const *wasm_interp_labels(void);
 /* Run f with its arguments already in slots sp[0..]; results come back in sp[0..]. */
 enum wasm_trap wasm_interp_call(struct wasm_store *s, struct wasm_func *f, uint64_t *sp);
+/* The same, spending the caller's fuel budget (*budget) rather than a fresh slice. */
+enum wasm_trap wasm_interp_call_budget(struct wasm_store *s, struct wasm_func *f, uint64_t *sp,
+				       int64_t *budget);
+int64_t wasm_fuel_refill(struct wasm_store *s);
+void wasm_fuel_return(struct wasm_store *s, int64_t budget);
 
 /* Memory and table helpers shared by the interpreter and instantiation. */
 int64_t wasm_memory_grow_pages(struct wasm_memory *mem, uint32_t delta);

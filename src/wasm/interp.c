@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "wasm/interp.h"
+#include "wasm/jit.h"
 
 static inline float f32_of(uint64_t v)
 {
@@ -164,7 +165,7 @@ static uint64_t now_ns(void)
 }
 
 /* Hand out the next slice of fuel; 0 when the limit has been reached. */
-static int64_t fuel_refill(struct wasm_store *s)
+int64_t wasm_fuel_refill(struct wasm_store *s)
 {
 	if (s->deadline_ns && now_ns() >= s->deadline_ns)
 		return 0;
@@ -175,7 +176,7 @@ static int64_t fuel_refill(struct wasm_store *s)
 	return (int64_t)chunk;
 }
 
-static void fuel_return(struct wasm_store *s, int64_t budget)
+void wasm_fuel_return(struct wasm_store *s, int64_t budget)
 {
 	if (budget > 0 && s->fuel_left != UINT64_MAX)
 		s->fuel_left += (uint64_t)budget;
@@ -300,7 +301,7 @@ __attribute__((destructor)) static void prof_dump(void)
 		if (off_ < 0) {                                                                    \
 			budget -= pc[-1].s;                                                        \
 			if (budget < 0) {                                                          \
-				int64_t more_ = fuel_refill(s);                                    \
+				int64_t more_ = wasm_fuel_refill(s);                               \
 				if (more_ <= 0)                                                    \
 					TRAP(WASM_TRAP_FUEL);                                      \
 				budget += more_;                                                   \
@@ -438,10 +439,12 @@ static bool range_ok(uint64_t start, uint64_t len, uint64_t size)
 
 /*
  * Run f with its arguments in sp[0..]; results are left in sp[0..].  With
- * labels != NULL only hands out the handler table (for the translator).
+ * labels != NULL only hands out the handler table (for the translator).  With
+ * budget_io != NULL the fuel comes from (and goes back to) the caller's budget:
+ * machine code calling in (jit_rt.c).
  */
 static enum wasm_trap interp_run(struct wasm_store *s, struct wasm_func *f, uint64_t *sp,
-				 const void *const **labels)
+				 const void *const **labels, int64_t *budget_io)
 {
 #define WASM_X(n)  &&L_##n,
 #define WASM_XB(n) &&L_##n##_ss, &&L_##n##_si,
@@ -468,21 +471,24 @@ static enum wasm_trap interp_run(struct wasm_store *s, struct wasm_func *f, uint
 	uint64_t *fp = sp, *newfp = sp;
 	uint8_t *mem;
 	uint64_t memsize;
-	int64_t budget = fuel_refill(s);
-	if (budget <= 0)
+	int64_t budget = budget_io ? *budget_io : wasm_fuel_refill(s);
+	if (budget <= 0 && !budget_io)
 		TRAP(WASM_TRAP_FUEL);
 	RELOAD();
 	goto enter;
 
 do_call:
 	if (--budget < 0) {
-		int64_t more = fuel_refill(s);
+		int64_t more = wasm_fuel_refill(s);
 		if (more <= 0)
 			TRAP(WASM_TRAP_FUEL);
 		budget += more;
 	}
-	if (f->host) {
-		trap = wasm_host_call(s, f, newfp, inst);
+	if (f->host || f->code->jit) {
+		if (f->host)
+			trap = wasm_host_call(s, f, newfp, inst);
+		else
+			trap = wasm_jit_run(s, f, newfp, &budget);
 		if (trap != WASM_OK)
 			goto trapped;
 		RELOAD();
@@ -511,7 +517,10 @@ enter : {
 
 L_ret:
 	if (s->depth == entry_depth) {
-		fuel_return(s, budget);
+		if (budget_io)
+			*budget_io = budget;
+		else
+			wasm_fuel_return(s, budget);
 		return WASM_OK;
 	}
 	s->depth--;
@@ -592,7 +601,7 @@ L_br_table_ld8 : {
 L_loop:
 	budget -= pc[1].s;
 	if (budget < 0) {
-		int64_t more = fuel_refill(s);
+		int64_t more = wasm_fuel_refill(s);
 		if (more <= 0)
 			TRAP(WASM_TRAP_FUEL);
 		budget += more;
@@ -997,7 +1006,10 @@ L_data_drop:
 
 trapped:
 	s->depth = entry_depth;
-	fuel_return(s, budget);
+	if (budget_io)
+		*budget_io = budget;
+	else
+		wasm_fuel_return(s, budget);
 	if (!s->trap_msg[0] || (trap != WASM_TRAP_HOST && trap != WASM_TRAP_EXIT))
 		wasm_set_trap(s, trap, "%s", wasm_trap_name(trap));
 	return trap;
@@ -1006,7 +1018,7 @@ trapped:
 const void *const *wasm_interp_labels(void)
 {
 	const void *const *labels = NULL;
-	interp_run(NULL, NULL, NULL, &labels);
+	interp_run(NULL, NULL, NULL, &labels, NULL);
 	return labels;
 }
 
@@ -1014,5 +1026,13 @@ enum wasm_trap wasm_interp_call(struct wasm_store *s, struct wasm_func *f, uint6
 {
 	if (f->host)
 		return wasm_host_call(s, f, sp, NULL);
-	return interp_run(s, f, sp, NULL);
+	if (f->code->jit)
+		return wasm_jit_run(s, f, sp, NULL);
+	return interp_run(s, f, sp, NULL, NULL);
+}
+
+enum wasm_trap wasm_interp_call_budget(struct wasm_store *s, struct wasm_func *f, uint64_t *sp,
+				       int64_t *budget)
+{
+	return interp_run(s, f, sp, NULL, budget);
 }

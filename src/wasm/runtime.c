@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "wasm/interp.h"
+#include "wasm/jit.h"
 
 const char *wasm_trap_name(enum wasm_trap trap)
 {
@@ -44,6 +45,9 @@ struct wasm_store *wasm_store_new(void)
 	if (!s)
 		return NULL;
 	s->labels = wasm_interp_labels();
+	const char *jit = getenv("VESSEL_WASM_JIT");
+	s->jit_off = !wasm_jit_supported() || (jit && !strcmp(jit, "0"));
+	s->jit_strict = !s->jit_off && jit && !strcmp(jit, "strict");
 	return s;
 }
 
@@ -462,7 +466,23 @@ static int compile_all(struct wasm_store *s, struct wasm_module *m, struct verr 
 		snprintf(err->msg + len, sizeof(err->msg) - len, " (in function %u)", i);
 		return -EINVAL;
 	}
+	if (s->jit_off)
+		return 0;
+	if (wasm_jit_compile_module(m)) {
+		verr_set(err, ENOMEM, "out of memory for machine code");
+		return -ENOMEM;
+	}
+	for (uint32_t i = m->nfunc_imports; s->jit_strict && i < m->nfuncs; i++)
+		if (!m->codes[i - m->nfunc_imports].jit) {
+			verr_set(err, ENOTSUP, "function %u was not compiled to machine code", i);
+			return -ENOTSUP;
+		}
 	return 0;
+}
+
+void wasm_store_set_jit(struct wasm_store *s, bool on)
+{
+	s->jit_off = !on || !wasm_jit_supported();
 }
 
 struct wasm_module *wasm_module_load(struct wasm_store *s, const uint8_t *bytes, size_t len,

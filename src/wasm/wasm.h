@@ -18,6 +18,7 @@
 #ifndef VESSEL_WASM_WASM_H
 #define VESSEL_WASM_WASM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -103,6 +104,9 @@ void wasm_store_free(struct wasm_store *store); /* frees every module, instance 
 /* Limit execution: every call in the store fails with WASM_TRAP_FUEL after about 'fuel'
  * instructions (0 = unlimited), or after 'ms' milliseconds of wall time (0 = unlimited). */
 void wasm_store_set_limits(struct wasm_store *store, uint64_t fuel, uint64_t ms);
+/* Compile modules loaded from now on to machine code (the default where supported, unless
+ * the environment has VESSEL_WASM_JIT=0) or only interpret them (on = false). */
+void wasm_store_set_jit(struct wasm_store *store, bool on);
 /* The message of the last trap (wording of wasm_trap_name plus detail). */
 const char *wasm_store_trap_message(const struct wasm_store *store);
 /* Exit code given with WASM_TRAP_EXIT. */
