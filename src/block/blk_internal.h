@@ -6,6 +6,7 @@
 #ifndef VESSEL_BLOCK_BLK_INTERNAL_H
 #define VESSEL_BLOCK_BLK_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,15 @@ struct blk {
 	bool readonly;
 	uint64_t size;
 	void *priv; /* the backend's own state */
+
+	/* Set by blk_open for the top image: what blk_activate opens again. */
+	char *path;
+	bool inactive; /* no backend open: handed over (blk_handover.c) */
+
+	/* Written chunks while migrating (blk_dirty.c): allocated at the first
+	 * start, kept until close, so a write racing with stop needs no lock. */
+	_Atomic uint64_t *dirty;
+	atomic_bool tracking;
 };
 
 /* Deepest backing chain we follow; also stops a chain that loops. */
@@ -58,5 +68,8 @@ int blk_util_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 
 /* Resolve 'name' (a backing file reference) relative to the directory of 'image'. */
 int blk_util_resolve(const char *image, const char *name, char *out, size_t outlen);
+
+/* blk_dirty.c: note a write to [off, off+len) if tracking (after it happened). */
+void blk_dirty_mark(struct blk *b, uint64_t off, uint64_t len);
 
 #endif

@@ -77,13 +77,27 @@ int blk_open_depth(const char *path, enum blk_format fmt, bool readonly, int dep
 int blk_open(const char *path, enum blk_format fmt, bool readonly, struct blk **out,
 	     struct verr *err)
 {
-	return blk_open_depth(path, fmt, readonly, 0, out, err);
+	int r = blk_open_depth(path, fmt, readonly, 0, out, err);
+	if (r)
+		return r;
+	/* Kept to open the image again after a handover (blk_activate). */
+	if (!((*out)->path = strdup(path))) {
+		blk_close(*out);
+		*out = NULL;
+		return verr_set(err, ENOMEM, "out of memory");
+	}
+	return 0;
 }
 
 void blk_close(struct blk *b)
 {
-	if (b)
-		b->ops->close(b);
+	if (!b)
+		return;
+	free(b->path);
+	free((void *)b->dirty);
+	b->path = NULL;
+	b->dirty = NULL;
+	b->ops->close(b);
 }
 
 uint64_t blk_size(const struct blk *b)
@@ -114,7 +128,12 @@ int blk_pwrite(struct blk *b, const void *buf, size_t len, uint64_t off)
 		return -EROFS;
 	if (!blk_range_ok(b, off, len))
 		return -EINVAL;
-	return len ? b->ops->pwrite(b, buf, len, off) : 0;
+	if (!len)
+		return 0;
+	int r = b->ops->pwrite(b, buf, len, off);
+	/* Marked after the write: a migration that fetched the mark reads the new data. */
+	blk_dirty_mark(b, off, len);
+	return r;
 }
 
 int blk_flush(struct blk *b)
@@ -130,7 +149,11 @@ int blk_discard(struct blk *b, uint64_t off, uint64_t len)
 		return -EROFS;
 	if (!blk_range_ok(b, off, len))
 		return -EINVAL;
-	return len ? b->ops->discard(b, off, len) : 0;
+	if (!len)
+		return 0;
+	int r = b->ops->discard(b, off, len);
+	blk_dirty_mark(b, off, len);
+	return r;
 }
 
 int blk_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool may_unmap)
@@ -139,7 +162,11 @@ int blk_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool may_unmap)
 		return -EROFS;
 	if (!blk_range_ok(b, off, len))
 		return -EINVAL;
-	return len ? b->ops->write_zeroes(b, off, len, may_unmap) : 0;
+	if (!len)
+		return 0;
+	int r = b->ops->write_zeroes(b, off, len, may_unmap);
+	blk_dirty_mark(b, off, len);
+	return r;
 }
 
 /* Format and size of the image a new overlay will sit on. */

@@ -52,4 +52,33 @@ int blk_info_get(const char *path, struct blk_info *info, struct verr *err);
 const char *blk_format_name(enum blk_format fmt);
 int blk_format_parse(const char *name, enum blk_format *fmt);
 
+/*
+ * Live migration (snapshot/migrate_disk.c).
+ *
+ * Handover of an image on shared storage between two processes: the source
+ * flushes and closes it (blk_inactivate: its write lock goes), the
+ * destination, which opened it inactive (checked, not locked, no metadata
+ * kept), opens it for real once the source is done (blk_activate: lock and
+ * metadata read afresh).  No request may be in flight around either call;
+ * an inactive image fails I/O with -EIO.
+ */
+int blk_open_inactive(const char *path, enum blk_format fmt, bool readonly, struct blk **out,
+		      struct verr *err);
+int blk_inactivate(struct blk *b);		   /* a read-only image stays open: 0 */
+int blk_activate(struct blk *b, struct verr *err); /* 0 when already active */
+bool blk_is_active(const struct blk *b);
+
+/*
+ * Dirty tracking for copying a disk while it is written: one bit per
+ * BLK_DIRTY_CHUNK bytes, set after each write, discard or write-zeroes.
+ * fetch moves the bits set since the last fetch (or start) into 'bitmap'
+ * (blk_dirty_words() words) and clears them.
+ */
+#define BLK_DIRTY_CHUNK 65536u
+int blk_dirty_start(struct blk *b);
+void blk_dirty_stop(struct blk *b);
+void blk_dirty_fetch(struct blk *b, uint64_t *bitmap);
+uint64_t blk_dirty_chunks(const struct blk *b);
+size_t blk_dirty_words(const struct blk *b);
+
 #endif

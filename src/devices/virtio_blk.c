@@ -395,3 +395,8 @@ int virtio_blk_flush_disk(struct virtio_device *vdev)
 {
 	return blk_flush(to_blk(vdev)->disk);
 }
+
+struct blk *virtio_blk_disk(struct virtio_device *vdev)
+{
+	return to_blk(vdev)->disk;
+}

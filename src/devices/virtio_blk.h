@@ -34,4 +34,8 @@ void virtio_blk_get_stats(struct virtio_device *vdev, struct virtio_blk_stats *s
 /* Make the disk's image consistent on the host (no request in flight): blk_flush(). */
 int virtio_blk_flush_disk(struct virtio_device *vdev);
 
+/* The disk behind the device: live migration copies it or hands it over, with the
+ * queues quiesced whenever it changes its state (snapshot/migrate_disk.c). */
+struct blk *virtio_blk_disk(struct virtio_device *vdev);
+
 #endif

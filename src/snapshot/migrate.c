@@ -17,16 +17,18 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "block/block.h"
 #include "cpu/cpu.h"
 #include "machine/guest_mem.h"
 #include "machine/virt.h"
 #include "snapshot/format.h"
+#include "snapshot/migrate_disk.h"
 #include "snapshot/snapshot.h"
 #include "util/clock.h"
 #include "util/log.h"
 
 #define MIG_MAGIC      "VESSELMG"
-#define MIG_VERSION    1
+#define MIG_VERSION    2 /* 2: HELLO flags, DISKS and DISK messages */
 #define MIG_HELLO      1
 #define MIG_PAGES      2
 #define MIG_STATE      3
@@ -45,7 +47,10 @@ struct mig_hello {
 	char magic[8];
 	uint32_t version, nharts;
 	uint64_t mem_size;
+	uint32_t flags, zero;
 };
+
+#define MIG_F_COPY_STORAGE 1u /* disk contents follow (DISKS, DISK) */
 
 struct mig_page {
 	uint64_t page;
@@ -178,6 +183,11 @@ static int send_msg(int fd, uint32_t type, const void *data, size_t len, struct 
 	return r ? r : send_all(fd, data, len, err);
 }
 
+int mig_send_msg(int fd, uint32_t type, const void *data, size_t len, struct verr *err)
+{
+	return send_msg(fd, type, data, len, err);
+}
+
 /* ---- Source ------------------------------------------------------------------------------- */
 
 struct mig_src {
@@ -190,6 +200,7 @@ struct mig_src {
 	unsigned count;
 	ZSTD_CCtx *zc;
 	struct migrate_stats *st;
+	struct migdisk *disks; /* copy_storage, else NULL */
 };
 
 static int flush_pages(struct mig_src *s, struct verr *err)
@@ -284,9 +295,21 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
+/* copy_storage: the disk chunks written since the last round (all of them the first time). */
+static int send_disk_round(struct mig_src *s, struct verr *err)
+{
+	if (!s->disks)
+		return 0;
+	migdisk_fetch(s->disks);
+	return migdisk_send_pending(s->disks, s->fd, err);
+}
+
 /* Pre-copy rounds while the guest runs; returns 0 when the rest is small enough. */
 static int precopy(struct mig_src *s, struct machine *m, struct verr *err)
 {
+	int dr = send_disk_round(s, err);
+	if (dr)
+		return dr;
 	int64_t n = send_round(s, true, err);
 	uint64_t prev = UINT64_MAX;
 	unsigned throttle = 0;
@@ -296,6 +319,11 @@ static int precopy(struct mig_src *s, struct machine *m, struct verr *err)
 		if (r)
 			return r;
 		uint64_t dirty = count_dirty(s);
+		/* Disk chunks count as the pages they would be, for convergence. */
+		uint64_t disk = s->disks ? migdisk_fetch(s->disks) : 0;
+		if ((r = send_disk_round(s, err)))
+			return r;
+		dirty += disk * (BLK_DIRTY_CHUNK / GUEST_PAGE_SIZE);
 		/* Few enough for a stop-and-copy of a few ms.  The pages just
 		 * fetched go out now: the next fetch replaces the bitmap. */
 		if (dirty <= 64) {
@@ -318,13 +346,23 @@ static int precopy(struct mig_src *s, struct machine *m, struct verr *err)
 	return n < 0 ? (int)n : 0;
 }
 
-/* Stop-and-copy: the last dirty pages and the state. */
-static int stop_and_copy(struct mig_src *s, struct machine *m, const char *config, struct verr *err)
+/*
+ * Stop-and-copy: the last dirty pages and disk chunks (the queues are quiesced:
+ * no write in flight), or the disks handed over; then the state.
+ */
+static int stop_and_copy(struct mig_src *s, struct machine *m, const char *config, bool *released,
+			 struct verr *err)
 {
 	guest_mem_dirty_log_fetch(s->p.mem, s->bitmap);
 	int64_t n = send_round(s, false, err);
 	if (n < 0)
 		return (int)n;
+	int dr = send_disk_round(s, err);
+	/* Shared storage: flushed and closed before the destination may open them. */
+	if (!dr && !s->disks && !(dr = migdisk_release(m, err)))
+		*released = true;
+	if (dr)
+		return dr;
 	int mfd = memfd_create("vessel-migrate-state", MFD_CLOEXEC);
 	if (mfd < 0)
 		return verr_set(err, errno, "memfd: %s", strerror(errno));
@@ -353,8 +391,8 @@ static int stop_and_copy(struct mig_src *s, struct machine *m, const char *confi
 	return verr_set(err, EIO, "the destination failed: %s", ans + 1);
 }
 
-int migrate_send(struct machine *m, const char *config, int fd, struct migrate_stats *st,
-		 struct verr *err)
+int migrate_send(struct machine *m, const char *config, int fd, bool copy_storage,
+		 struct migrate_stats *st, struct verr *err)
 {
 	memset(st, 0, sizeof(*st));
 	int64_t t0 = host_monotonic_ns();
@@ -367,11 +405,21 @@ int migrate_send(struct machine *m, const char *config, int fd, struct migrate_s
 	int r = 0;
 	if (!s.bitmap || !s.buf || !s.zc)
 		r = verr_set(err, ENOMEM, "out of memory");
-	struct mig_hello h = {
-	    .version = MIG_VERSION, .nharts = s.p.nharts, .mem_size = s.p.mem->size};
+	struct mig_hello h = {.version = MIG_VERSION,
+			      .nharts = s.p.nharts,
+			      .mem_size = s.p.mem->size,
+			      .flags = copy_storage ? MIG_F_COPY_STORAGE : 0};
 	memcpy(h.magic, MIG_MAGIC, 8);
 	if (!r)
 		r = send_msg(fd, MIG_HELLO, &h, sizeof(h), err);
+	/* Disk writes are tracked from before the first chunk is read. */
+	struct migdisk disks;
+	if (!r && copy_storage) {
+		r = migdisk_src_start(&disks, m, err);
+		s.disks = &disks; /* ended below, whatever happened */
+	}
+	if (!r && s.disks)
+		r = migdisk_send_info(s.disks, fd, err);
 	if (!r)
 		r = fetch_dirty(&s, m, true, err);
 	bool logging = !r;
@@ -386,7 +434,7 @@ int migrate_send(struct machine *m, const char *config, int fd, struct migrate_s
 		r = verr_set(err, EINVAL, "migration stream: the destination answered garbage");
 	if (!r && !(r = fetch_dirty(&s, m, false, err))) {
 		int64_t n = send_round(&s, false, err);
-		r = n < 0 ? (int)n : 0;
+		r = n < 0 ? (int)n : send_disk_round(&s, err);
 	}
 	int64_t t1 = host_monotonic_ns();
 	bool paused = false;
@@ -396,18 +444,36 @@ int migrate_send(struct machine *m, const char *config, int fd, struct migrate_s
 		else
 			paused = true;
 	}
+	bool released = false, lost = false;
 	if (!r) {
 		/* Downtime counts from the pause request (t1) to the destination's answer. */
 		snapshot_machine_quiesce(m);
-		r = stop_and_copy(&s, m, config, err);
+		r = stop_and_copy(&s, m, config, &released, err);
+		/* Failed after the handover: the disks come back before the guest runs on.
+		 * If they cannot (the destination holds them), the destination may run
+		 * the guest: this copy must not. */
+		struct verr e2 = {{0}};
+		if (r && released && migdisk_acquire(m, &e2)) {
+			lost = true;
+			log_error("migration failed after the disk handover and the disks cannot "
+				  "be taken back (%s): the VM here stops",
+				  e2.msg);
+		}
 		snapshot_machine_release(m);
 	}
 	int64_t t2 = host_monotonic_ns();
 	if (logging)
 		guest_mem_dirty_log_stop(s.p.mem);
+	if (s.disks) {
+		st->disk_chunks = s.disks->chunks_sent;
+		st->disk_bytes = s.disks->bytes_sent;
+		migdisk_src_end(s.disks);
+	}
 	/* Anything failed: the source runs on as if nothing happened. */
-	if (r && paused)
+	if (r && paused && !lost)
 		machine_resume(m);
+	if (lost)
+		machine_request_quit(m);
 	st->downtime_us = (uint64_t)(t2 - t1) / 1000;
 	st->total_us = (uint64_t)(t2 - t0) / 1000;
 	ZSTD_freeCCtx(s.zc);
@@ -423,7 +489,7 @@ static int recv_msg(int fd, struct mig_msg *h, uint8_t *buf, struct verr *err)
 	int r = recv_all(fd, h, sizeof(*h), err);
 	if (r)
 		return r;
-	if (h->length > MIG_MAX_MSG || h->zero || h->type < MIG_HELLO || h->type > MIG_SYNC)
+	if (h->length > MIG_MAX_MSG || h->zero || h->type < MIG_HELLO || h->type > MIG_DISK)
 		return verr_set(err, EINVAL, "migration stream: bad message header");
 	r = recv_all(fd, buf, h->length, err);
 	if (!r && snap_crc32(0, buf, h->length) != h->crc)
@@ -480,7 +546,71 @@ static int load_state(struct machine *m, const uint8_t *blob, size_t len, struct
 	return e;
 }
 
-int migrate_receive(struct machine *m, int fd, struct verr *err)
+static int check_hello(const struct machine_parts *p, const struct mig_msg *h, const uint8_t *buf,
+		       bool copy_storage, struct verr *err)
+{
+	struct mig_hello hello;
+	memset(&hello, 0, sizeof(hello));
+	if (h->type != MIG_HELLO || h->length < 12)
+		return verr_set(err, EINVAL, "migration stream: no HELLO (not a Vessel source?)");
+	memcpy(&hello, buf, h->length < sizeof(hello) ? h->length : sizeof(hello));
+	if (memcmp(hello.magic, MIG_MAGIC, 8))
+		return verr_set(err, EINVAL, "migration stream: bad magic");
+	if (hello.version != MIG_VERSION)
+		return verr_set(err, EINVAL, "migration stream version %u, this Vessel speaks %u",
+				hello.version, MIG_VERSION);
+	if (h->length != sizeof(hello) || hello.zero || (hello.flags & ~MIG_F_COPY_STORAGE))
+		return verr_set(err, EINVAL, "migration stream: bad HELLO");
+	if (hello.mem_size != p->mem->size || hello.nharts != p->nharts)
+		return verr_set(err, EINVAL,
+				"the source has %u vCPUs and %llu MiB, this VM %u and %llu",
+				hello.nharts, (unsigned long long)(hello.mem_size >> 20), p->nharts,
+				(unsigned long long)(p->mem->size >> 20));
+	bool copy = hello.flags & MIG_F_COPY_STORAGE;
+	if (copy != copy_storage)
+		return verr_set(
+		    err, EINVAL,
+		    copy ? "the source copies its disks (copy_storage), this destination "
+			   "expects them on shared storage"
+			 : "this destination expects the disks copied (copy_storage), the "
+			   "source has them on shared storage");
+	return 0;
+}
+
+/* The messages after HELLO, up to DONE. */
+static int receive_stream(struct machine *m, const struct machine_parts *p, int fd, uint8_t *buf,
+			  ZSTD_DCtx *zd, struct migdisk *disks, struct verr *err)
+{
+	bool have_state = false;
+	struct mig_msg h;
+	for (;;) {
+		int r = recv_msg(fd, &h, buf, err);
+		if (r)
+			return r;
+		if (h.type == MIG_PAGES && !have_state)
+			r = apply_pages(p, zd, buf, h.length, err);
+		else if (h.type == MIG_SYNC && !have_state)
+			r = send_all(fd, "S", 1, err);
+		else if (h.type == MIG_DISKS && disks && !disks->have_info && !have_state)
+			r = migdisk_dst_info(disks, buf, h.length, err);
+		else if (h.type == MIG_DISK && disks && !have_state)
+			r = migdisk_dst_apply(disks, buf, h.length, err);
+		else if (h.type == MIG_STATE && !have_state) {
+			r = load_state(m, buf, h.length, err);
+			have_state = true;
+		} else if (h.type == MIG_DONE && have_state)
+			return disks && !disks->have_info
+				   ? verr_set(err, EINVAL, "migration stream: no DISKS")
+				   : 0;
+		else
+			r = verr_set(err, EINVAL, "migration stream: message %u out of order",
+				     h.type);
+		if (r)
+			return r;
+	}
+}
+
+int migrate_receive(struct machine *m, int fd, bool copy_storage, struct verr *err)
 {
 	struct machine_parts p;
 	machine_get_parts(m, &p);
@@ -490,23 +620,8 @@ int migrate_receive(struct machine *m, int fd, struct verr *err)
 	struct mig_msg h;
 	if (!r)
 		r = recv_msg(fd, &h, buf, err);
-	if (!r) {
-		struct mig_hello hello;
-		if (h.type != MIG_HELLO || h.length != sizeof(hello))
-			r = verr_set(err, EINVAL,
-				     "migration stream: no HELLO (not a Vessel source?)");
-		else if (memcpy(&hello, buf, sizeof(hello)), memcmp(hello.magic, MIG_MAGIC, 8))
-			r = verr_set(err, EINVAL, "migration stream: bad magic");
-		else if (hello.version != MIG_VERSION)
-			r = verr_set(err, EINVAL,
-				     "migration stream version %u, this Vessel speaks %u",
-				     hello.version, MIG_VERSION);
-		else if (hello.mem_size != p.mem->size || hello.nharts != p.nharts)
-			r = verr_set(err, EINVAL,
-				     "the source has %u vCPUs and %llu MiB, this VM %u and %llu",
-				     hello.nharts, (unsigned long long)(hello.mem_size >> 20),
-				     p.nharts, (unsigned long long)(p.mem->size >> 20));
-	}
+	if (!r)
+		r = check_hello(&p, &h, buf, copy_storage, err);
 	/*
 	 * The source skips pages that are zero when it starts, so ours must be
 	 * zero too: building this machine loaded firmware, kernel and initrd
@@ -516,24 +631,19 @@ int migrate_receive(struct machine *m, int fd, struct verr *err)
 	 */
 	if (!r && madvise(p.mem->host, p.mem->size, MADV_DONTNEED))
 		r = verr_set(err, errno, "clearing guest memory: %s", strerror(errno));
-	bool have_state = false;
-	while (!r) {
-		r = recv_msg(fd, &h, buf, err);
-		if (r)
-			break;
-		if (h.type == MIG_PAGES && !have_state)
-			r = apply_pages(&p, zd, buf, h.length, err);
-		else if (h.type == MIG_SYNC && !have_state)
-			r = send_all(fd, "S", 1, err);
-		else if (h.type == MIG_STATE && !have_state) {
-			r = load_state(m, buf, h.length, err);
-			have_state = true;
-		} else if (h.type == MIG_DONE && have_state)
-			break;
-		else
-			r = verr_set(err, EINVAL, "migration stream: message %u out of order",
-				     h.type);
-	}
+	/* Copy: our own images, written from the first chunk.  Shared: closed until the
+	 * source has flushed and let go of them. */
+	struct migdisk disks = {0};
+	if (!r && copy_storage)
+		r = migdisk_dst_start(&disks, m, err);
+	else if (!r)
+		r = migdisk_release(m, err);
+	if (!r)
+		r = receive_stream(m, &p, fd, buf, zd, copy_storage ? &disks : NULL, err);
+	if (!r)
+		r = copy_storage ? migdisk_dst_flush(&disks, err) : migdisk_acquire(m, err);
+	if (copy_storage)
+		migdisk_dst_end(&disks);
 	ZSTD_freeDCtx(zd);
 	free(buf);
 	return r;
