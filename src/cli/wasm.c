@@ -43,6 +43,9 @@ static void wasm_usage(FILE *f)
 	      "                     it sees no other variables\n"
 	      "  --fuel N           stop the program after about N instructions\n"
 	      "  --timeout MS       stop the program after MS milliseconds\n"
+	      "  --interp           interpret the module rather than compile it to "
+	      "machine code\n"
+	      "                     (also with VESSEL_WASM_JIT=0 in the environment)\n"
 	      "  -h, --help         show this help\n"
 	      "\n"
 	      "exit status of run: the program's exit code; 1 if the module cannot be\n"
@@ -58,6 +61,7 @@ struct wasm_run_opts {
 	const char **dirs, **env;
 	uint32_t ndirs, nenv;
 	uint64_t fuel, timeout_ms;
+	bool interp;
 	const char *prog;
 	char **args; /* program arguments after prog */
 	int nargs;
@@ -115,7 +119,9 @@ static int parse_run(int argc, char **argv, struct wasm_run_opts *o)
 			wasm_usage(stdout);
 			return -1;
 		}
-		if ((v = opt_value(argc, argv, &i, "--dir", &bad))) {
+		if (!strcmp(a, "--interp")) {
+			o->interp = true;
+		} else if ((v = opt_value(argc, argv, &i, "--dir", &bad))) {
 			o->dirs[o->ndirs++] = v;
 		} else if ((v = opt_value(argc, argv, &i, "--env", &bad))) {
 			if (!strchr(v, '=') || v[0] == '=') {
@@ -275,6 +281,8 @@ static int cmd_wasm_run(int argc, char **argv)
 		goto out;
 	}
 	wasm_store_set_limits(store, o.fuel, o.timeout_ms);
+	if (o.interp)
+		wasm_store_set_jit(store, false);
 	status = run_module(store, w, &o, bytes, len);
 out:
 	if (store)

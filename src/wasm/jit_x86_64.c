@@ -372,10 +372,11 @@ reg_of(struct jit *j, uint32_t slot)
 	return slot < j->nslots ? j->reg_of[slot] : -1;
 }
 
+/* r = slot; a 32-bit load clears the upper half even from the same register (i32.wrap) */
 static void ld(struct jit *j, bool w, int r, uint32_t slot)
 {
 	struct rm o = S(j, slot);
-	if (!o.mem && o.reg == r)
+	if (w && !o.mem && o.reg == r)
 		return;
 	ins(j, 0, w, 0x8b, r, o, false);
 }
