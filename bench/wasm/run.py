@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Benchmark Vessel's WebAssembly interpreter against native code and Node (V8).
+"""Benchmark Vessel's WebAssembly engine against native code and Node (V8).
 
 Builds each C kernel twice with clang-14 (-O2, natively and for wasm32-wasi), runs
-it natively, under 'vessel wasm run' and under Node's built-in WASI, several rounds
-in alternating order, and prints the median kernel time of each and the ratios
-vessel/native and vessel/node.  The kernels time themselves (kernel_ns), so module
-loading and JIT compilation are not in those figures; start-up is measured apart as
-the median wall time of 'vessel wasm run' on a tiny module and on a C hello world.
+it natively, under 'vessel wasm run' (machine code from Vessel's baseline JIT), under
+'vessel wasm run --interp' (the interpreter only) and under Node's built-in WASI,
+several rounds in alternating order, and prints the median kernel time of each and
+the ratios vessel/native, vessel/node and interp/native.  The kernels time themselves
+(kernel_ns), so module loading and compilation are not in those figures; start-up is
+measured apart as the median wall time of 'vessel wasm run' (JIT and interpreter) on
+a tiny module and on a C hello world, compilation included.
 
 usage: bench/wasm/run.py [--vessel build/vessel] [--rounds 5] [--startup-runs 30]
 """
@@ -61,6 +63,7 @@ def main():
     runners = {
         "native": lambda k: [os.path.join(out, k)],
         "vessel": lambda k: [a.vessel, "wasm", "run", os.path.join(out, k + ".wasm")],
+        "interp": lambda k: [a.vessel, "wasm", "run", "--interp", os.path.join(out, k + ".wasm")],
     }
     if not a.no_node:
         runners["node"] = lambda k: node + [os.path.join(out, k + ".wasm")]
@@ -76,22 +79,24 @@ def main():
                 results[k].add(res)
     ok = True
     print(f"kernel times, median of {a.rounds} rounds (ms); clang-14 -O2 for both builds")
-    hdr = f"{'kernel':8} {'native':>9} {'vessel':>9}"
+    hdr = f"{'kernel':8} {'native':>9} {'vessel':>9} {'interp':>9}"
     if "node" in runners:
         hdr += f" {'node':>9}"
     hdr += f" {'vessel/native':>14}"
     if "node" in runners:
         hdr += f" {'vessel/node':>12}"
+    hdr += f" {'interp/native':>14}"
     print(hdr)
     for k in KERNELS:
         med = {r: statistics.median(times[k][r]) / 1e6 for r in runners}
-        line = f"{k:8} {med['native']:9.1f} {med['vessel']:9.1f}"
+        line = f"{k:8} {med['native']:9.1f} {med['vessel']:9.1f} {med['interp']:9.1f}"
         if "node" in runners:
             line += f" {med['node']:9.1f}"
         ratio = med["vessel"] / med["native"]
         line += f" {ratio:13.2f}x"
         if "node" in runners:
             line += f" {med['vessel'] / med['node']:11.2f}x"
+        line += f" {med['interp'] / med['native']:13.2f}x"
         if ratio > TARGET_RATIO:
             line += f"  (over the {TARGET_RATIO:g}x target)"
         if len(results[k]) != 1:
@@ -100,8 +105,9 @@ def main():
         print(line)
 
     print(f"\nstart-up: median wall time of {a.startup_runs} runs of 'vessel wasm run' (ms)")
-    for name in ["tiny", "hello"]:
-        argv = [a.vessel, "wasm", "run", os.path.join(out, name + ".wasm")]
+    for name, flags in [("tiny", []), ("hello", []), ("tiny", ["--interp"]),
+                        ("hello", ["--interp"])]:
+        argv = [a.vessel, "wasm", "run"] + flags + [os.path.join(out, name + ".wasm")]
         walls = []
         for _ in range(a.startup_runs):
             t0 = time.perf_counter()
@@ -112,7 +118,8 @@ def main():
         size = os.path.getsize(os.path.join(out, name + ".wasm"))
         med = statistics.median(walls)
         flag = "" if med < TARGET_STARTUP_MS else f"  (over the {TARGET_STARTUP_MS:g} ms target)"
-        print(f"{name + '.wasm':12} {size:7d} bytes  {med:6.2f} ms{flag}")
+        label = name + ".wasm" + (" --interp" if flags else "")
+        print(f"{label:21} {size:7d} bytes  {med:6.2f} ms{flag}")
     return 0 if ok else 1
 
 

@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1751,6 +1752,14 @@ int wasm_jit_compile_module(struct wasm_module *m)
 						    (void (*)(uint64_t *, struct wasm_instance *))(
 							void *)(jm->code + starts[i]);
 			}
+		}
+	}
+	const char *dump = getenv("VESSEL_WASM_JIT_DUMP");
+	if (dump && j.n) {
+		FILE *f = fopen(dump, "wb");
+		if (f) {
+			fwrite(j.buf, 1, j.n, f);
+			fclose(f);
 		}
 	}
 	free(j.buf);
