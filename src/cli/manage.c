@@ -19,8 +19,8 @@
 #include "util/log.h"
 
 static const char *const manage_cmds[] = {
-    "create",  "start", "stop", "pause",    "resume",  "reset", "ls",	   "inspect",
-    "console", "logs",	"rm",	"snapshot", "restore", "clone", "migrate", NULL};
+    "create", "start", "stop",	   "pause",   "resume", "reset",   "ls",      "inspect", "console",
+    "logs",   "rm",    "snapshot", "restore", "clone",	"migrate", "receive", NULL};
 
 int cmd_manage_handles(const char *cmd)
 {
@@ -59,8 +59,13 @@ void manage_usage(FILE *f)
 	    "  clone PATH --name PREFIX [--count N]\n"
 	    "                 N VMs PREFIX-1..N from one snapshot (shared memory pages,\n"
 	    "                 copy-on-write overlays of its disks)\n"
-	    "  migrate NAME --to tcp:HOST:PORT\n"
-	    "                 live-migrate to a VMM waiting in PUT /migrate/incoming\n"
+	    "  migrate NAME --to tcp:HOST:PORT [--copy-storage]\n"
+	    "                 live-migrate to a VMM waiting in PUT /migrate/incoming (vessel\n"
+	    "                 receive); its disks on shared storage or copied along\n"
+	    "  receive NAME --listen tcp:HOST:PORT [--copy-storage] [flags of create]\n"
+	    "                 define NAME and wait there for it to migrate in (the same\n"
+	    "                 machine and devices as the source; disks: the same images or,\n"
+	    "                 with --copy-storage, empty ones of the same sizes)\n"
 	    "\n"
 	    "The state directory is $VESSEL_STATE_DIR, else /var/lib/vessel for root,\n"
 	    "else $XDG_STATE_HOME/vessel or ~/.local/state/vessel.\n",
@@ -310,6 +315,8 @@ int cmd_manage(int argc, char **argv)
 		return manage_logs(argc, argv);
 	if (!strcmp(cmd, "rm"))
 		return manage_rm(argc, argv);
+	if (!strcmp(cmd, "migrate") || !strcmp(cmd, "receive"))
+		return manage_migrate_cmd(argc, argv);
 	if (!strcmp(cmd, "snapshot") || !strcmp(cmd, "restore") || !strcmp(cmd, "clone") ||
 	    !strcmp(cmd, "migrate"))
 		return manage_snapshot_cmd(argc, argv);

@@ -33,6 +33,7 @@ int manage_action(int argc, char **argv); /* pause, resume, reset */
 int manage_console(int argc, char **argv);
 int manage_logs(int argc, char **argv);
 int manage_snapshot_cmd(int argc, char **argv); /* snapshot, restore, clone (manage_snapshot.c) */
+int manage_migrate_cmd(int argc, char **argv);	/* migrate, receive (manage_migrate.c) */
 
 /* Attach to a running VM's console (used by 'start --attach' too). */
 int manage_console_attach(const struct mstate *s, const char *name);

@@ -24,6 +24,13 @@ static int set_timeouts(int fd, unsigned ms)
 	return 0;
 }
 
+static unsigned request_timeout_ms = MCLIENT_TIMEOUT_MS;
+
+void mclient_set_timeout(unsigned ms)
+{
+	request_timeout_ms = ms;
+}
+
 int mclient_connect(const char *path, struct verr *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -52,7 +59,7 @@ int mclient_connect(const char *path, struct verr *err)
 	if (!r && connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		r = -errno;
 	if (!r)
-		r = set_timeouts(fd, MCLIENT_TIMEOUT_MS);
+		r = set_timeouts(fd, request_timeout_ms);
 	if (dirfd >= 0)
 		close(dirfd);
 	if (r) {

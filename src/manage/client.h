@@ -22,6 +22,10 @@ struct mclient_resp {
 	size_t len;
 };
 
+/* A longer limit per request from now on in this process, for the requests that
+ * wait for something long (a live migration); 0 waits for ever. */
+void mclient_set_timeout(unsigned ms);
+
 /* Connect to the unix socket 'path' (any length). Returns the fd or -errno. */
 int mclient_connect(const char *path, struct verr *err);
 

@@ -53,6 +53,10 @@ struct mdef {
 	/* Not saved in vm.json: start this time from this snapshot instead of
 	 * booting (vessel restore, vessel clone); not freed by mdef_free(). */
 	const char *restore_from;
+	/* Not saved either: start this time as a live migration's destination, listening
+	 * on 'incoming' (vessel receive), the disks copied along with 'incoming_copy'. */
+	const char *incoming;
+	bool incoming_copy;
 };
 
 /* A name of 1 to 64 characters from [A-Za-z0-9_.-], not "." or "..". */

@@ -249,6 +249,11 @@ int mspawn_configure(const char *sock, const struct mdef *d, struct verr *err)
 		r = put_devices(sock, d, err);
 	if (!r && d->restore_from) /* vessel restore: the snapshot instead of a boot */
 		r = put(sock, "/snapshot/load", json_pack("{s:s}", "path", d->restore_from), err);
+	else if (!r && d->incoming) /* vessel receive: the guest comes from a migration */
+		r = put(sock, "/migrate/incoming",
+			json_pack("{s:s, s:b}", "listen", d->incoming, "copy_storage",
+				  d->incoming_copy),
+			err);
 	else if (!r)
 		r = put(sock, "/actions", json_pack("{s:s}", "action", "start"), err);
 	return r;

@@ -267,6 +267,92 @@ def migrate_copy(args, tmp, d, procs):
     print("migrate: ok (live, --copy-storage)")
 
 
+def listening(port):
+    """Whether something listens on 127.0.0.1:port (without connecting: the destination
+    takes the first connection as its source)."""
+    want = f":{port:04X}"
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            if parts[1].endswith(want) and parts[3] == "0A":
+                return True
+    return False
+
+
+def migrate_cli(args, tmp, d, procs):
+    """Two hosts' worth of managed VMs (two state directories), the CLI alone:
+    vessel receive on one, vessel migrate on the other, --copy-storage."""
+    host_a, host_b = os.path.join(tmp, "host-a"), os.path.join(tmp, "host-b")
+    a = make_disk(args.vessel, os.path.join(tmp, "cli-a.qcow2"))
+    b = make_disk(args.vessel, os.path.join(tmp, "cli-b.qcow2"))
+    flags = ["--kernel", f"{d}/Image", "--initrd", f"{d}/initramfs.cpio.gz", "--memory", "256M",
+             "--cpus", "2", "--net", "user", "--rng"]
+
+    def cli(state, *argv, check=True, timeout=120):
+        p = subprocess.run([args.vessel, *argv], env=dict(os.environ, VESSEL_STATE_DIR=state),
+                           capture_output=True, text=True, timeout=timeout)
+        assert not check or p.returncode == 0, f"vessel {argv}: {p.returncode} {p.stderr}"
+        return p
+
+    cli(host_a, "create", "vm", *flags, "--disk", a)
+    cli(host_a, "start", "vm")
+    sock = os.path.join(host_a, "vm", "api.sock")
+    con = Console(sock)
+    con.wait_for(READY, 120)
+    time.sleep(0.5)
+    con.send(COUNTER + "\n")
+    wait_counter(con, 0, 20)
+    port = free_port()
+    recv = subprocess.Popen([args.vessel, "receive", "vm", "--listen", f"tcp:127.0.0.1:{port}",
+                             "--copy-storage", *flags, "--disk", b],
+                            env=dict(os.environ, VESSEL_STATE_DIR=host_b),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs.append(recv)
+    deadline = time.monotonic() + 30
+    while not listening(port):
+        assert recv.poll() is None, recv.communicate()
+        assert time.monotonic() < deadline, "vessel receive does not listen"
+        time.sleep(0.05)
+    out = cli(host_a, "migrate", "vm", "--to", f"tcp:127.0.0.1:{port}", "--copy-storage")
+    print(out.stdout.strip())
+    rout, rerr = recv.communicate(timeout=60)
+    assert recv.returncode == 0, (rout, rerr)
+    print(rout.strip())
+    assert "running" in cli(host_b, "ls").stdout
+    assert "stopped" in cli(host_a, "ls").stdout
+    dcon = Console(os.path.join(host_b, "vm", "api.sock"))
+    vals = wait_counter(dcon, 0, 20)
+    try:
+        while con.read_some(0.2):
+            pass
+    except AssertionError:
+        pass
+    seq = counters(con.out.decode(errors="replace") + dcon.out.decode(errors="replace"))
+    assert_consecutive(seq, "CLI migration: source then destination")
+    assert vals[-1] > counters(con.out.decode(errors="replace"))[-1] + 10
+    stop_counter(dcon)
+    cli(host_b, "stop", "vm", "--force")
+    r = qemu_img("check", b)
+    assert r.returncode == 0 and "No errors" in r.stdout, r.stdout + r.stderr
+    # A receive that gets nothing leaves nothing behind.
+    port = free_port()
+    bad = subprocess.Popen([args.vessel, "receive", "vm2", "--listen", f"tcp:127.0.0.1:{port}",
+                            *flags], env=dict(os.environ, VESSEL_STATE_DIR=host_b),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not listening(port):
+        time.sleep(0.05)
+    c = socket.create_connection(("127.0.0.1", port))
+    c.sendall(b"garbage" * 10)
+    c.close()
+    _, err = bad.communicate(timeout=60)
+    assert bad.returncode != 0 and err.startswith("vessel: receive vm2:"), err
+    assert "vm2" not in cli(host_b, "ls").stdout
+    print("vessel receive of garbage:", err.strip())
+    for h in (host_a, host_b):
+        cli(h, "rm", "vm", "--force", check=False)
+    print("migrate: ok (live, CLI: vessel receive / vessel migrate --copy-storage)")
+
+
 # ---- Failure cases ------------------------------------------------------------------------
 
 
@@ -451,7 +537,7 @@ def main():
     # Without --live: the failure cases only.  With it: the real migrations, which are
     # left out of ./test while their known bug is open (docs/snapshot.md).
     ap.add_argument("--live", action="store_true")
-    ap.add_argument("--only", help="live: nodisk, shared or copy")
+    ap.add_argument("--only", help="live: nodisk, shared, copy or cli")
     args = ap.parse_args()
     d = guest_dir()
     tmp = tempfile.mkdtemp(prefix="vessel-mig-")
@@ -459,7 +545,7 @@ def main():
     try:
         if args.live:
             for name, fn in (("nodisk", migrate_nodisk), ("shared", migrate_shared),
-                             ("copy", migrate_copy)):
+                             ("copy", migrate_copy), ("cli", migrate_cli)):
                 if not args.only or args.only == name:
                     fn(args, tmp, d, procs)
             return
