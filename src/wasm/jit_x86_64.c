@@ -56,10 +56,12 @@ enum {
 #define FP     RBX /* the frame: slot i at [rbx + 8 * i] */
 #define MEMB   R14 /* memory 0's bytes */
 #define MEMS   R15 /* memory 0's size in bytes */
-#define NCACHE 9
+#define FUEL   RBP /* the fuel budget, kept in store->jit_budget while C runs */
+#define NCACHE 8
 /* callee-saved first: they survive calls into C without being stored */
-static const uint8_t cache_regs[NCACHE] = {RBP, R12, R13, RSI, RDI, R8, R9, R10, R11};
-#define NCALLEE_SAVED 3
+static const uint8_t cache_regs[NCACHE] = {R12, R13, RSI, RDI, R8, R9, R10, R11};
+#define NCALLEE_SAVED 2
+#define NCHECKED      4
 #define MAX_SLOT      (1u << 27)
 #define NTRAPS	      16
 
@@ -98,6 +100,17 @@ struct jit {
 	struct fixup *fx;
 	size_t nfx, cap_fx;
 	uint32_t trap_at[NTRAPS];
+
+	/*
+	 * Accesses known to be in bounds: slot + [0, end) was checked since the last branch
+	 * target and the slot has not been written since (memory never shrinks).
+	 */
+	struct {
+		uint32_t slot;
+		uint64_t end;
+	} checked[NCHECKED];
+	int nchecked;
+	uint8_t *is_target; /* [ncells]: some branch lands here */
 
 	/* pass 1: slot uses and loops, for choosing the cached slots */
 	bool counting;
@@ -382,8 +395,16 @@ static void ld(struct jit *j, bool w, int r, uint32_t slot)
 	ins(j, 0, w, 0x8b, r, o, false);
 }
 
+static void wrote(struct jit *j, uint32_t slot)
+{
+	for (int i = 0; i < j->nchecked; i++)
+		if (j->checked[i].slot == slot)
+			j->checked[i] = j->checked[--j->nchecked];
+}
+
 static void st(struct jit *j, uint32_t slot, int r)
 {
+	wrote(j, slot);
 	struct rm o = S(j, slot);
 	if (!o.mem && o.reg == r)
 		return;
@@ -415,6 +436,18 @@ static void reload(struct jit *j, int from)
 static int first_caller_saved(struct jit *j)
 {
 	return j->ncached < NCALLEE_SAVED ? j->ncached : NCALLEE_SAVED;
+}
+
+static void fuel_save(struct jit *j)
+{
+	mov_imm(j, RAX, (uint64_t)(uintptr_t)&j->m->store->jit_budget);
+	ins(j, 0, true, 0x89, FUEL, M(RAX, 0), false);
+}
+
+static void fuel_load(struct jit *j)
+{
+	mov_imm(j, RAX, (uint64_t)(uintptr_t)&j->m->store->jit_budget);
+	ins(j, 0, true, 0x8b, FUEL, M(RAX, 0), false);
 }
 
 static void reload_mem(struct jit *j)
@@ -467,9 +500,10 @@ static uint32_t branch_target(struct jit *j, size_t k)
 			j->fail = true;
 			return 0;
 		}
-		note_back(j, j->insn, (uint32_t)t - 2);
-		return (uint32_t)t - 2;
+		t -= 2;
+		note_back(j, j->insn, (uint32_t)t);
 	}
+	j->is_target[t] = 1;
 	return (uint32_t)t;
 }
 
@@ -484,14 +518,21 @@ static void emit_fuel(struct jit *j, int64_t cost)
 		j->fail = true;
 		return;
 	}
-	mov_imm(j, RAX, (uint64_t)(uintptr_t)&j->m->store->jit_budget);
-	alu_imm(j, true, 5, M(RAX, 0), (int32_t)cost);
-	size_t skip = jcc8(j, CC_NS);
+	alu_imm(j, true, 5, R(FUEL), (int32_t)cost);
+	b1(j, 0x0f);
+	b1(j, 0x80 + CC_NS);
+	b4(j, 0);
+	size_t skip = j->n;
 	spill(j, first_caller_saved(j));
+	fuel_save(j);
 	mov_imm(j, RDI, (uint64_t)(uintptr_t)j->m->store);
 	call_abs(j, (const void *)wasm_jit_rt_fuel);
+	fuel_load(j);
 	reload(j, first_caller_saved(j));
-	patch8(j, skip);
+	if (!j->fail) {
+		uint32_t rel = (uint32_t)(j->n - skip);
+		memcpy(&j->buf[skip - 4], &rel, 4);
+	}
 }
 
 /* eax = index (clamped to count), then an indirect jump through a table of targets */
@@ -526,6 +567,8 @@ static void emit_br_table(struct jit *j, uint32_t count, size_t first)
 static void emit_call(struct jit *j, const union wasm_cell *pc, bool indirect)
 {
 	spill(j, 0);
+	fuel_save(j);
+	j->nchecked = 0;
 	ins(j, 0, true, 0x8b, RDI, M(RSP, 0), false);
 	ins(j, 0, true, 0x8d, RDX, M(FP, (int32_t)(pc[1].r.b * 8)), false);
 	if (indirect) {
@@ -536,6 +579,7 @@ static void emit_call(struct jit *j, const union wasm_cell *pc, bool indirect)
 		mov_imm(j, RSI, pc[1].r.a);
 		call_abs(j, (const void *)wasm_jit_rt_call);
 	}
+	fuel_load(j);
 	reload_mem(j);
 	reload(j, 0);
 }
@@ -546,6 +590,7 @@ static void emit_ret(struct jit *j)
 		if (j->cslot[i] < j->nresults)
 			ins(j, 0, true, 0x89, j->reg_of[j->cslot[i]],
 			    M(FP, (int32_t)(j->cslot[i] * 8)), false);
+	fuel_save(j);
 	alu_imm(j, true, 0, R(RSP), 8);
 	pop_reg(j, R15);
 	pop_reg(j, R14);
@@ -586,10 +631,13 @@ static void emit_slow(struct jit *j, const union wasm_cell *pc, size_t len)
 	stub->ncells = len + 1;
 	jm->stubs[jm->nstubs++] = stub;
 	spill(j, 0);
+	fuel_save(j);
+	j->nchecked = 0;
 	ins(j, 0, true, 0x8b, RDI, M(RSP, 0), false);
 	ins(j, 0, true, 0x8b, RSI, R(FP), false);
 	mov_imm(j, RDX, (uint64_t)(uintptr_t)stub);
 	call_abs(j, (const void *)wasm_jit_rt_slow);
+	fuel_load(j);
 	reload_mem(j);
 	reload(j, 0);
 }
@@ -600,9 +648,21 @@ static void emit_slow(struct jit *j, const union wasm_cell *pc, size_t len)
  * eax holds the 32-bit address; check address + offset + size against the size and
  * return the operand of the access.
  */
-static struct rm mem_check(struct jit *j, uint64_t off, unsigned size)
+static struct rm mem_check(struct jit *j, uint64_t off, unsigned size, uint32_t key)
 {
 	if (off + size <= INT32_MAX) {
+		for (int i = 0; i < j->nchecked; i++)
+			if (j->checked[i].slot == key && j->checked[i].end >= off + size)
+				return MX(MEMB, RAX, 0, (int32_t)off);
+		if (key != UINT32_MAX) {
+			int i = 0;
+			while (i < j->nchecked && j->checked[i].slot != key)
+				i++;
+			if (i == j->nchecked)
+				i = j->nchecked < NCHECKED ? j->nchecked++ : (int)(key % NCHECKED);
+			j->checked[i].slot = key;
+			j->checked[i].end = off + size;
+		}
 		ins(j, 0, true, 0x8d, RDX, M(RAX, (int32_t)(off + size)), false);
 		ins(j, 0, true, 0x3b, RDX, R(MEMS), false);
 		trap_if(j, CC_A, WASM_TRAP_MEMORY_OOB);
@@ -667,7 +727,7 @@ static void emit_mem(struct jit *j, int op, const union wasm_cell *pc)
 	bool store = k >= 9;
 	uint32_t as = store ? pc[1].r.a : pc[1].r.b;
 	uint64_t off = mem_addr(j, form, pc, as);
-	struct rm m = mem_check(j, off, kinds[k].size);
+	struct rm m = mem_check(j, off, kinds[k].size, form == 0 ? as : UINT32_MAX);
 	if (!store) {
 		int r = work_reg(j, pc[1].r.a, -1);
 		ins(j, 0, kinds[k].w, kinds[k].opc, r, m, false);
@@ -1221,7 +1281,7 @@ static void emit_muladd(struct jit *j, bool f64, const union wasm_cell *pc, bool
 	fop(j, f64, 0x0f59, &y, false);
 	if (from_mem) {
 		ld(j, false, RAX, pc[2].r.b);
-		struct rm m = mem_check(j, pc[3].u, f64 ? 8 : 4);
+		struct rm m = mem_check(j, pc[3].u, f64 ? 8 : 4, pc[2].r.b);
 		ins(j, pfx, false, 0x0f58, 0, m, false);
 	} else {
 		fop(j, f64, 0x0f58, &a, false);
@@ -1231,6 +1291,7 @@ static void emit_muladd(struct jit *j, bool f64, const union wasm_cell *pc, bool
 
 static void emit_const(struct jit *j, uint32_t d, uint64_t v)
 {
+	wrote(j, d);
 	struct rm o = S(j, d);
 	if (!o.mem) {
 		if (!v)
@@ -1249,6 +1310,7 @@ static void emit_const(struct jit *j, uint32_t d, uint64_t v)
 static void emit_copy(struct jit *j, uint32_t d, uint32_t a)
 {
 	int rd = reg_of(j, d);
+	wrote(j, d);
 	if (rd >= 0) {
 		ld(j, true, rd, a);
 		S(j, d);
@@ -1397,7 +1459,7 @@ static void emit_insn(struct jit *j, int op, const union wasm_cell *pc, size_t i
 		bool byte = op == WASM_IOP_br_table_ld8;
 		ld(j, false, RAX, pc[1].r.a);
 		alu_imm(j, false, 0, R(RAX), (int32_t)pc[2].r.a);
-		struct rm m = mem_check(j, pc[2].r.b, byte ? 1 : 4);
+		struct rm m = mem_check(j, pc[2].r.b, byte ? 1 : 4, UINT32_MAX);
 		ins(j, 0, false, byte ? 0x0fb6 : 0x8b, RAX, m, false);
 		emit_br_table(j, pc[1].r.b, i + 3);
 		break;
@@ -1507,6 +1569,7 @@ static void emit_prologue(struct jit *j)
 	alu_imm(j, true, 5, R(RSP), 8);
 	ins(j, 0, true, 0x8b, FP, R(RDI), false);
 	ins(j, 0, true, 0x89, RSI, M(RSP, 0), false);
+	fuel_load(j);
 	reload_mem(j);
 	uint32_t nzero = code->nlocals - code->nparams;
 	if (nzero > 16) {
@@ -1535,6 +1598,7 @@ static void emit_body(struct jit *j)
 	for (uint32_t t = 0; t < NTRAPS; t++)
 		j->trap_at[t] = UINT32_MAX;
 	j->nfx = 0;
+	j->nchecked = 0;
 	emit_prologue(j);
 	uint32_t insn = 0;
 	for (size_t i = 0; i < j->ncells && !j->fail; insn++) {
@@ -1542,6 +1606,8 @@ static void emit_body(struct jit *j)
 		size_t len = insn_len(op, &j->cells[i]);
 		j->at[i] = (uint32_t)j->n;
 		j->insn = insn;
+		if (j->is_target[i])
+			j->nchecked = 0;
 		emit_insn(j, op, &j->cells[i], i, len);
 		i += len;
 	}
@@ -1550,6 +1616,7 @@ static void emit_body(struct jit *j)
 		if (j->fx[f].kind != FIX_TRAP || j->trap_at[j->fx[f].target] != UINT32_MAX)
 			continue;
 		j->trap_at[j->fx[f].target] = (uint32_t)j->n;
+		fuel_save(j);
 		mov_imm(j, RDI, (uint64_t)(uintptr_t)j->m->store);
 		mov_imm(j, RSI, j->fx[f].target);
 		call_abs(j, (const void *)wasm_jit_rt_trap);
@@ -1662,7 +1729,9 @@ static bool compile_func(struct jit *j, struct wasm_code *code, uint32_t nresult
 	j->at = malloc((j->ncells + 1) * sizeof(*j->at));
 	j->ops = malloc((j->ncells + 1) * sizeof(*j->ops));
 	j->reg_of = malloc(j->nslots ? j->nslots : 1);
-	if (!j->at || !j->ops || !j->reg_of || !j->ncells || code->nslots >= MAX_SLOT || !scan(j))
+	j->is_target = calloc(j->ncells + 1, 1);
+	if (!j->at || !j->ops || !j->reg_of || !j->is_target || !j->ncells ||
+	    code->nslots >= MAX_SLOT || !scan(j))
 		goto out;
 	memset(j->reg_of, -1, j->nslots);
 	memset(j->at, 0xff, (j->ncells + 1) * sizeof(*j->at));
@@ -1690,6 +1759,8 @@ out:
 	free(j->at);
 	free(j->ops);
 	free(j->reg_of);
+	free(j->is_target);
+	j->is_target = NULL;
 	j->at = NULL;
 	j->ops = NULL;
 	j->reg_of = NULL;
