@@ -126,9 +126,10 @@ int blk_activate(struct blk *b, struct verr *err)
 	if (r)
 		return r;
 	if (n->size != b->size) {
+		uint64_t now = n->size;
 		blk_close(n);
 		return verr_set(err, EINVAL, "%s: its size changed (%llu bytes, was %llu)", b->path,
-				(unsigned long long)n->size, (unsigned long long)b->size);
+				(unsigned long long)now, (unsigned long long)b->size);
 	}
 	const struct blk_ops *ops = n->ops;
 	void *priv = n->priv;
