@@ -3,12 +3,16 @@
  * Fuzz target for the WebAssembly loader: decode and validate any bytes; when a
  * module loads, link every import to something of the right kind, instantiate
  * it and call each exported function with zero arguments, under a fuel limit.
- * Nothing here may crash, hang or leak, whatever the input.
+ * Nothing here may crash, hang or leak, whatever the input.  Where the host can
+ * run machine code, everything runs twice, compiled by the JIT and interpreted,
+ * and the outcomes of the calls (trap or results) must be the same.
  *
  * Built with libFuzzer by fuzz/run.sh; fuzz/replay.c runs the kept corpus
  * through the same function in the unit tests.
  */
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,7 +69,32 @@ static void fuzz_imports(struct wasm_store *store, const struct wasm_module *m,
 	}
 }
 
-static void fuzz_call_exports(struct wasm_instance *inst, const struct wasm_module *m)
+/* What the calls of one run did: a trap or a hash of the results, per call. */
+#define FUZZ_MAX_CALLS 64
+struct fuzz_outcome {
+	uint32_t n;
+	enum wasm_trap trap[FUZZ_MAX_CALLS];
+	uint64_t hash[FUZZ_MAX_CALLS];
+};
+
+/* NaN bits are not determined by the spec (nor the same in C and machine code). */
+static uint64_t fuzz_bits(const struct wasm_val *v)
+{
+	if (v->type == WASM_F32) {
+		float f;
+		memcpy(&f, &v->f32, 4);
+		return isnan(f) ? 0x7fc00000u : v->f32;
+	}
+	if (v->type == WASM_F64) {
+		double d;
+		memcpy(&d, &v->f64, 8);
+		return isnan(d) ? 0x7ff8000000000000ull : v->f64;
+	}
+	return v->type == WASM_I32 ? v->i32 : v->i64;
+}
+
+static void fuzz_call_exports(struct wasm_instance *inst, const struct wasm_module *m,
+			      struct fuzz_outcome *out)
 {
 	uint32_t n = wasm_module_export_count(m);
 	for (uint32_t i = 0; i < n && i < 64; i++) {
@@ -84,15 +113,21 @@ static void fuzz_call_exports(struct wasm_instance *inst, const struct wasm_modu
 			memset(&args[j], 0, sizeof(args[j]));
 			args[j].type = t->params[j];
 		}
-		wasm_func_call(e.func, args, t->nparams, res, t->nresults);
+		enum wasm_trap trap = wasm_func_call(e.func, args, t->nparams, res, t->nresults);
+		uint64_t h = 0;
+		for (uint32_t j = 0; trap == WASM_OK && j < t->nresults; j++)
+			h = h * 1000003u ^ fuzz_bits(&res[j]);
+		out->trap[out->n] = trap;
+		out->hash[out->n++] = h;
 	}
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_run(const uint8_t *data, size_t size, bool jit, struct fuzz_outcome *out)
 {
 	struct wasm_store *store = wasm_store_new();
 	if (!store)
-		return 0;
+		return;
+	wasm_store_set_jit(store, jit);
 	wasm_store_set_limits(store, FUZZ_FUEL, 0);
 	struct verr err;
 	struct wasm_module *m = wasm_module_load(store, data, size, &err);
@@ -105,10 +140,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct wasm_instance *inst =
 			    wasm_instance_new(store, m, imports, n, &trap, &err);
 			if (inst)
-				fuzz_call_exports(inst, m);
+				fuzz_call_exports(inst, m, out);
 			free(imports);
 		}
 	}
 	wasm_store_free(store);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct fuzz_outcome a, b;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	fuzz_run(data, size, true, &a);
+	fuzz_run(data, size, false, &b);
+	for (uint32_t i = 0; i < a.n || i < b.n; i++)
+		if (a.n != b.n || a.trap[i] != b.trap[i] || a.hash[i] != b.hash[i]) {
+			fprintf(stderr,
+				"call %u: jit trap %d hash %llx, interpreter trap %d hash %llx\n",
+				i, a.trap[i], (unsigned long long)a.hash[i], b.trap[i],
+				(unsigned long long)b.hash[i]);
+			abort();
+		}
 	return 0;
 }

@@ -264,6 +264,11 @@ struct wasm_instance *wasm_instance_new(struct wasm_store *s, const struct wasm_
 {
 	if (trap)
 		*trap = WASM_OK;
+	/* the module's machine code refers to its store (fuel, traps) */
+	if (m->store != s) {
+		verr_set(err, EINVAL, "the module was loaded into another store");
+		return NULL;
+	}
 	struct wasm_instance *in = calloc(1, sizeof(*in));
 	if (!in) {
 		verr_set(err, ENOMEM, "out of memory");

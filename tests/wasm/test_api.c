@@ -329,6 +329,11 @@ int main(int argc, char **argv)
 	CHECK(wasm_instance_new(s, m, bad, 5, NULL, &err) == NULL);
 	CHECK(strncmp(err.msg, "incompatible import type", 24) == 0);
 	CHECK(wasm_instance_new(s, m, imports, 4, NULL, &err) == NULL);
+	/* a module is instantiated in its own store only (its machine code refers to it) */
+	struct wasm_store *other = wasm_store_new();
+	CHECK(wasm_instance_new(other, m, imports, 5, NULL, &err) == NULL);
+	CHECK(strstr(err.msg, "another store") != NULL);
+	wasm_store_free(other);
 
 	enum wasm_trap trap;
 	struct wasm_instance *in = wasm_instance_new(s, m, imports, 5, &trap, &err);
