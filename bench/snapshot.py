@@ -11,11 +11,15 @@ Vessel, with the default guest (kernel + initramfs, 2 vCPUs):
              shared snapshot pages are not counted)
   migrate    total time and downtime of an idle and of a busy 512 MiB guest
              over loopback (busy: a shell loop dirtying 64 MiB of tmpfs)
+  migrate with a disk: a 256 MiB qcow2 image holding 64 MiB of random data
+             (written on the host, so incompressible), the guest idle: on
+             shared storage (handed over) and with --copy-storage to an
+             empty image of the same size; total time, downtime, disk MiB sent
 QEMU (qemu-system-riscv64 virt, TCG, same guest, a qcow2 disk for savevm):
   savevm / loadvm through the HMP monitor (loadvm in the same process),
   migration of the idle guest to a -incoming QEMU (its own figures).
 
-Usage: bench/snapshot.py [--vessel build/vessel] [--no-qemu]
+Usage: bench/snapshot.py [--vessel build/vessel] [--no-qemu] [--only migrate-disk]
 """
 import argparse
 import os
@@ -141,6 +145,63 @@ def bench_migrate(vessel, tmp, d, res):
         kill(dst)
 
 
+def disk_with_data(tmp, name, size_mib=256, data_mib=64):
+    """A qcow2 image of size_mib with data_mib of random data from 16 MiB on."""
+    raw = os.path.join(tmp, name + ".raw")
+    with open(raw, "wb") as f:
+        f.truncate(size_mib << 20)
+        f.seek(16 << 20)
+        for _ in range(data_mib):
+            f.write(os.urandom(1 << 20))
+    img = os.path.join(tmp, name + ".qcow2")
+    subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, img], check=True)
+    os.unlink(raw)
+    os.sync()  # as durable as a guest's flushed writes would be
+    return img
+
+
+def bench_migrate_disk(vessel, tmp, d, res):
+    for copy in (False, True):
+        what = "--copy-storage" if copy else "shared storage"
+        img = disk_with_data(tmp, "md-src")
+        src, api, con, _ = vessel_boot(vessel, tmp, d, "mds", 512, disk=img)
+        if copy:
+            dimg = os.path.join(tmp, "md-dst.qcow2")
+            subprocess.run([vessel, "disk", "create", dimg, "256M"], check=True,
+                           stdout=subprocess.DEVNULL)
+        else:
+            dimg = img
+        port = free_port()
+        dsock = os.path.join(tmp, "mdd.sock")
+        dst = start_vmm(vessel, dsock, "mdd")
+        dapi = Api(dsock, timeout=300)
+        configure(dapi, d, dimg, memory=512)
+        body = {"listen": f"tcp:127.0.0.1:{port}", "copy_storage": copy}
+        out = {}
+        t = threading.Thread(target=lambda: out.setdefault(
+            "r", dapi.put("/migrate/incoming", body)))
+        t.start()
+        time.sleep(0.3)
+        st, stats, _ = api.put("/migrate", {"to": f"tcp:127.0.0.1:{port}", "copy_storage": copy})
+        t.join(120)
+        assert st == 200, (st, stats)
+        assert out["r"][0] == 204, out
+        key = f"migrate 512 MiB + 256 MiB qcow2 (64 MiB data), {what}"
+        res[f"{key}: total (ms)"] = stats["total_ms"]
+        res[f"{key}: downtime (ms)"] = stats["downtime_us"] / 1000
+        res[f"{key}: rounds / MiB sent / disk MiB sent"] = (
+            f"{stats['rounds']} / {stats['bytes'] / 2**20:.0f} / "
+            f"{stats['disk_bytes'] / 2**20:.0f}")
+        kill(src)
+        kill(dst)
+        if copy:
+            r = subprocess.run(["qemu-img", "compare", img, dimg], capture_output=True,
+                               text=True)
+            res[f"{key}: qemu-img compare"] = r.stdout.strip() or r.stderr.strip()
+            os.unlink(dimg)
+        os.unlink(img)
+
+
 class Qemu:
     def __init__(self, d, tmp, name, memory, disk, incoming=None):
         self.mon = os.path.join(tmp, name + ".mon")
@@ -236,14 +297,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vessel", default=os.path.join(TOP, "build", "vessel"))
     ap.add_argument("--no-qemu", action="store_true")
+    ap.add_argument("--only", choices=["migrate-disk"])
     args = ap.parse_args()
     d = guest_dir()
     tmp = tempfile.mkdtemp(prefix="vessel-bench-snap-")
     res = {}
     try:
+        if args.only == "migrate-disk":
+            bench_migrate_disk(args.vessel, tmp, d, res)
+            return
         snap = bench_snapshot_restore(args.vessel, tmp, d, res)
         bench_clones(args.vessel, tmp, d, snap, res)
         bench_migrate(args.vessel, tmp, d, res)
+        bench_migrate_disk(args.vessel, tmp, d, res)
         if not args.no_qemu and shutil.which("qemu-system-riscv64"):
             try:
                 bench_qemu(tmp, d, res)
@@ -251,8 +317,8 @@ def main():
                 res["qemu"] = f"failed: {e}"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    for k, v in res.items():
-        print(f"{k:60s} {v:.1f}" if isinstance(v, float) else f"{k:60s} {v}")
+        for k, v in res.items():
+            print(f"{k:60s} {v:.1f}" if isinstance(v, float) else f"{k:60s} {v}")
 
 
 if __name__ == "__main__":

@@ -429,6 +429,10 @@ int migrate_send(struct machine *m, const char *config, int fd, bool copy_storag
 	 * then send what the guest dirtied meanwhile. */
 	if (!r)
 		r = send_msg(fd, MIG_SYNC, "", 0, err);
+	/* Shared storage: what the guest wrote so far made durable while it runs, so
+	 * that the flush at the handover has little left to write. */
+	if (!r && !copy_storage)
+		r = migdisk_flush(m, err);
 	char ack = 0;
 	if (!r && !(r = recv_all(fd, &ack, 1, err)) && ack != 'S')
 		r = verr_set(err, EINVAL, "migration stream: the destination answered garbage");
@@ -589,9 +593,13 @@ static int receive_stream(struct machine *m, const struct machine_parts *p, int 
 			return r;
 		if (h.type == MIG_PAGES && !have_state)
 			r = apply_pages(p, zd, buf, h.length, err);
-		else if (h.type == MIG_SYNC && !have_state)
-			r = send_all(fd, "S", 1, err);
-		else if (h.type == MIG_DISKS && disks && !disks->have_info && !have_state)
+		else if (h.type == MIG_SYNC && !have_state) {
+			/* The copy made durable now, while the guest still runs at the source:
+			 * the flush after DONE has little left to write. */
+			r = disks ? migdisk_dst_flush(disks, err) : 0;
+			if (!r)
+				r = send_all(fd, "S", 1, err);
+		} else if (h.type == MIG_DISKS && disks && !disks->have_info && !have_state)
 			r = migdisk_dst_info(disks, buf, h.length, err);
 		else if (h.type == MIG_DISK && disks && !have_state)
 			r = migdisk_dst_apply(disks, buf, h.length, err);

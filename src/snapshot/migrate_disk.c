@@ -53,6 +53,18 @@ int migdisk_release(struct machine *m, struct verr *err)
 	return 0;
 }
 
+int migdisk_flush(struct machine *m, struct verr *err)
+{
+	struct blk *b[MIGDISK_MAX];
+	unsigned n = migdisk_list(m, b);
+	for (unsigned i = 0; i < n; i++) {
+		int r = blk_flush(b[i]);
+		if (r)
+			return verr_set(err, -r, "disk %u: flush: %s", i, strerror(-r));
+	}
+	return 0;
+}
+
 int migdisk_acquire(struct machine *m, struct verr *err)
 {
 	struct blk *b[MIGDISK_MAX];

@@ -61,6 +61,8 @@ unsigned migdisk_list(struct machine *m, struct blk **out);
  * leaves all as they were on failure. */
 int migdisk_release(struct machine *m, struct verr *err);
 int migdisk_acquire(struct machine *m, struct verr *err);
+/* Flush every writable disk (while the guest runs: before the handover). */
+int migdisk_flush(struct machine *m, struct verr *err);
 
 /* ---- Source (--copy-storage) ---- */
 /* Start tracking writes; every chunk is pending.  _init: on these disks (tests). */
