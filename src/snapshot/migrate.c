@@ -459,9 +459,12 @@ int migrate_send(struct machine *m, const char *config, int fd, bool copy_storag
 		struct verr e2 = {{0}};
 		if (r && released && migdisk_acquire(m, &e2)) {
 			lost = true;
-			log_error("migration failed after the disk handover and the disks cannot "
-				  "be taken back (%s): the VM here stops",
-				  e2.msg);
+			char why[sizeof(err->msg)];
+			snprintf(why, sizeof(why), "%s", err->msg);
+			verr_set(err, -r,
+				 "%s; the disks cannot be taken back (%s): the VM stops here", why,
+				 e2.msg);
+			log_error("migration: %s", err->msg);
 		}
 		snapshot_machine_release(m);
 	}

@@ -25,7 +25,7 @@ network is up at the destination:
            the guest wrote during the migration is on the destination's disk.
 """
 import argparse
-import hashlib
+import fcntl
 import os
 import re
 import shutil
@@ -397,6 +397,74 @@ def cut_during_disk_copy(args, tmp, d, procs):
     print("cut during disk copy: the source runs on, its image is clean")
 
 
+def fake_destination(port, at_done):
+    """Take a real source's stream like a destination (SYNC answered), then at DONE
+    let at_done(conn) decide how it ends."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(1)
+
+    def run():
+        c, _ = ls.accept()
+        ls.close()
+        f = c.makefile("rb")
+        while True:
+            h = f.read(16)
+            if len(h) < 16:
+                return
+            typ, length, _, _ = struct.unpack("<IIII", h)
+            f.read(length)
+            if typ == 5:
+                c.sendall(b"S")
+            elif typ == 4:
+                at_done(c)
+                c.close()
+                return
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def failure_after_handover(args, tmp, d, procs):
+    """Shared storage: the destination fails once the source has handed its disk over.
+    The source takes its disk back and runs on; if it cannot (the destination holds the
+    image: it may run the guest), the source stops rather than run a second copy."""
+    img = make_disk(args.vessel, os.path.join(tmp, "ho.qcow2"), "16M")
+    src, api, con = source(args.vessel, tmp, d, [img], name="src-ho")
+    procs.append(src)
+    port = free_port()
+    t = fake_destination(port, lambda c: c.sendall(b"Eno room here"))
+    st, body, _ = api.put("/migrate", {"to": f"tcp:127.0.0.1:{port}"})
+    t.join(10)
+    assert st >= 400 and "no room here" in body["error"], (st, body)
+    print("destination failing after the handover:", body["error"])
+    still_running(api, con, "failure after the handover")
+    last = stop_counter(con)  # the disk is written and read again
+    con.send(COUNTER.replace("i=0", f"i={last}") + "\n")
+    wait_counter(con, len(con.out), 5)
+
+    held = {}
+
+    def take_disk(c):
+        # What a destination that ran the guest holds: the image's write lock.
+        held["f"] = open(img, "rb+")
+        fcntl.flock(held["f"], fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    port = free_port()
+    t = fake_destination(port, take_disk)
+    st, body, _ = api.put("/migrate", {"to": f"tcp:127.0.0.1:{port}"})
+    t.join(10)
+    assert st >= 400 and "cannot be taken back" in body["error"], (st, body)
+    print("destination holding the disk:", body["error"])
+    src.wait(20)  # the VM stops: the guest may run elsewhere
+    held["f"].close()
+    r = qemu_img("check", img)
+    assert r.returncode == 0 and "No errors" in r.stdout, r.stdout + r.stderr
+    print("failure after the handover: ok")
+
+
 def msg(typ, payload):
     return struct.pack("<IIII", typ, len(payload), zlib.crc32(payload), 0) + payload
 
@@ -526,8 +594,10 @@ def failure_cases(args, tmp, d, procs):
         kill(gproc)
     kill(src)
 
-    # 4. Disks: a cut while they are copied, hostile disk messages.
+    # 4. Disks: a cut while they are copied, failures after the handover, hostile disk
+    # messages.
     cut_during_disk_copy(args, tmp, d, procs)
+    failure_after_handover(args, tmp, d, procs)
     hostile_streams(args, tmp, d, procs)
 
 
