@@ -5,8 +5,10 @@ Without --live (suite 'e2e'), migrations that fail: a 'destination' that
 speaks garbage and a destination killed in the middle of the transfer (the
 source reports an error and keeps running, untouched); a destination killed
 while the disks are being copied (--copy-storage: the source runs on, its
-image is consistent and holds what the guest wrote); destinations fed
-garbage, a truncated stream and hostile disk messages (offsets past the
+image is consistent and holds what the guest wrote); a destination that
+fails after the source handed its disk over (shared storage: the source
+takes it back and runs on) and one that holds the image by then (the source
+stops rather than run a second copy); destinations fed garbage, a truncated stream and hostile disk messages (offsets past the
 disk, bad lengths, unknown disks, disks of another size, disk data without
 its header, a mode mismatch): refused, nothing written, the VM unstarted.
 
