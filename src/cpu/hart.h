@@ -205,7 +205,8 @@ struct hart {
 	uint8_t *code_buf; /* arena for decoded blocks */
 	size_t code_size, code_used;
 	struct block *scratch_block; /* for an instruction that straddles two pages */
-	uint8_t *jit_buf;	     /* host code of translated blocks, flushed with the blocks */
+	uint8_t *jit_buf; /* host code of translated blocks (executable, never writable) */
+	uint8_t *jit_wr;  /* the same memory mapped writable elsewhere: code is written here */
 	size_t jit_size, jit_used;
 	size_t jit_chain_stub; /* offset of the shared chaining code in jit_buf */
 	size_t jit_fwd_entry;  /* offset in a block of its entry for forward chained exits */

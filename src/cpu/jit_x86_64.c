@@ -458,19 +458,22 @@ static void emit_chain_stub(struct emit *e)
 void jit_link(struct hart *h, uint64_t *slot, const struct block *b)
 {
 	uint64_t want;
-	uint8_t *at = (uint8_t *)slot;
+	const uint8_t *at = (const uint8_t *)slot; /* where the code runs */
+	uint8_t *wr = h->jit_wr + (at - h->jit_buf);
 	memcpy(&want, at, sizeof(want)); /* slots sit unaligned in the code buffer */
 	if (!b->jit || b->paddr != (want & ~1ull))
 		return;
 	size_t entry = want & 1 ? h->jit_fwd_entry : JIT_CHAIN_ENTRY;
 	int32_t rel = (int32_t)((const uint8_t *)(void *)b->jit + entry - at);
-	memcpy(at - 4, &rel, sizeof(rel)); /* the jmp's rel32, just before the slot */
+	memcpy(wr - 4, &rel, sizeof(rel)); /* the jmp's rel32, just before the slot */
 }
 
 void jit_revalidated(struct hart *h, const struct block *b)
 {
 	if (b->jit) /* the movabs at the forward entry: 2 bytes of opcode, then the imm64 */
-		memcpy((uint8_t *)(void *)b->jit + h->jit_fwd_entry + 2, &b->gen, sizeof(b->gen));
+		memcpy(h->jit_wr + ((const uint8_t *)(void *)b->jit - h->jit_buf) +
+			   h->jit_fwd_entry + 2,
+		       &b->gen, sizeof(b->gen));
 }
 
 /*
@@ -1605,7 +1608,8 @@ static void perf_map_open(void)
 	perf_map = fopen(path, "w");
 }
 
-static void perf_map_add(const void *code, size_t len, const struct block *b, uint64_t pc)
+static void perf_map_add(const void *code, const uint8_t *bytes, size_t len, const struct block *b,
+			 uint64_t pc)
 {
 	if (!perf_map)
 		return;
@@ -1620,23 +1624,64 @@ static void perf_map_add(const void *code, size_t len, const struct block *b, ui
 			 (unsigned long long)pc);
 		FILE *f = fopen(path, "w");
 		if (f) {
-			fwrite(code, 1, len, f);
+			fwrite(bytes, 1, len, f);
 			fclose(f);
 		}
 	}
+}
+
+/*
+ * The code buffer is one memory object mapped twice: executable at jit_buf,
+ * writable at jit_wr, so no page is ever writable and executable at once
+ * (a guest that found a way to make the VMM write where it chooses still
+ * could not write code).  Code is emitted at jit_wr + offset and runs at
+ * jit_buf + offset; branches between two places of the buffer are relative,
+ * the same in both views.
+ */
+static int jit_buf_map(struct hart *h, size_t size)
+{
+	int fd = memfd_create("vessel-jit", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = 0;
+	void *x = MAP_FAILED, *w = MAP_FAILED;
+	if (ftruncate(fd, (off_t)size))
+		r = -errno;
+	if (!r && (x = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0)) == MAP_FAILED)
+		r = -errno;
+	if (!r && (w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+		r = -errno;
+	close(fd);
+	if (r) {
+		if (x != MAP_FAILED)
+			munmap(x, size);
+		return r;
+	}
+	h->jit_buf = x;
+	h->jit_wr = w;
+	h->jit_size = size;
+	return 0;
+}
+
+static void jit_buf_unmap(struct hart *h)
+{
+	munmap(h->jit_buf, h->jit_size);
+	munmap(h->jit_wr, h->jit_size);
+}
+
+/* Where the code written at w (in the writable view) runs. */
+static void *jit_exec_addr(const struct hart *h, const uint8_t *w)
+{
+	return h->jit_buf + (w - h->jit_wr);
 }
 
 int jit_init(struct hart *h)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, perf_map_open);
-	/* Executable and writable, but only this buffer; blocks are written once, then run. */
-	void *p = mmap(NULL, JIT_BUF_BYTES, PROT_READ | PROT_WRITE | PROT_EXEC,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	h->jit_buf = p;
-	h->jit_size = JIT_BUF_BYTES;
+	int r = jit_buf_map(h, JIT_BUF_BYTES);
+	if (r)
+		return r;
 	h->jit_used = 0;
 	return 0;
 }
@@ -1644,8 +1689,8 @@ int jit_init(struct hart *h)
 void jit_destroy(struct hart *h)
 {
 	if (h->jit_buf)
-		munmap(h->jit_buf, h->jit_size);
-	h->jit_buf = NULL;
+		jit_buf_unmap(h);
+	h->jit_buf = h->jit_wr = NULL;
 	h->jit_size = h->jit_used = 0;
 }
 
@@ -1709,16 +1754,13 @@ int jit_translate(struct hart *h, struct block *b)
 	struct xlate x;
 	if (h->jit_used == 0 && perf_map) {
 		/* Profiling: never reuse addresses perf already has names for (leaks the old
-		 * buffer). */
-		void *p = mmap(NULL, h->jit_size, PROT_READ | PROT_WRITE | PROT_EXEC,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p != MAP_FAILED)
-			h->jit_buf = p;
+		 * buffer; on failure the old one is reused). */
+		jit_buf_map(h, h->jit_size);
 	}
 	if (h->jit_used == 0) {
 		/* A fresh buffer starts with the lookup and chain stubs. */
-		x.e.start = x.e.p = h->jit_buf;
-		x.e.end = h->jit_buf + h->jit_size;
+		x.e.start = x.e.p = h->jit_wr;
+		x.e.end = h->jit_wr + h->jit_size;
 		x.e.overflow = false;
 		emit_lookup_stub(&x.e);
 		h->jit_chain_stub = ((size_t)(x.e.p - x.e.start) + 15) & ~(size_t)15;
@@ -1728,10 +1770,10 @@ int jit_translate(struct hart *h, struct block *b)
 			return -ENOSPC;
 		h->jit_used = ((size_t)(x.e.p - x.e.start) + 15) & ~(size_t)15;
 	}
-	x.e.stub = h->jit_buf;
-	x.e.chain = h->jit_buf + h->jit_chain_stub;
-	x.e.start = x.e.p = h->jit_buf + h->jit_used;
-	x.e.end = h->jit_buf + h->jit_size;
+	x.e.stub = h->jit_wr;
+	x.e.chain = h->jit_wr + h->jit_chain_stub;
+	x.e.start = x.e.p = h->jit_wr + h->jit_used;
+	x.e.end = h->jit_wr + h->jit_size;
 	x.e.overflow = false;
 	x.nslow = 0;
 	cache_assign(&x.e, b);
@@ -1768,7 +1810,8 @@ int jit_translate(struct hart *h, struct block *b)
 		return -ENOSPC;
 	size_t used = (size_t)(x.e.p - x.e.start);
 	h->jit_used += (used + 15) & ~(size_t)15;
-	b->jit = (void (*)(struct hart *))(void *)x.e.start;
-	perf_map_add(x.e.start, used, b, h->pc); /* h->pc: where b is entered now */
+	b->jit = (void (*)(struct hart *))jit_exec_addr(h, x.e.start);
+	perf_map_add((const void *)b->jit, x.e.start, used, b,
+		     h->pc); /* h->pc: where b is entered now */
 	return 0;
 }
