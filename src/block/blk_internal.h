@@ -22,6 +22,9 @@ struct blk_ops {
 	int (*discard)(struct blk *b, uint64_t off, uint64_t len);
 	int (*write_zeroes)(struct blk *b, uint64_t off, uint64_t len, bool may_unmap);
 	void (*close)(struct blk *b);
+	/* Optional: 1 when [off, off+len) reads as zeros without holding data (a hole,
+	 * unallocated or zero clusters), 0 when it may hold data, or -errno. */
+	int (*is_zero)(struct blk *b, uint64_t off, uint64_t len);
 };
 
 struct blk {

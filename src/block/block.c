@@ -169,6 +169,13 @@ int blk_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool may_unmap)
 	return r;
 }
 
+int blk_is_zero(struct blk *b, uint64_t off, uint64_t len)
+{
+	if (!blk_range_ok(b, off, len))
+		return -EINVAL;
+	return b->ops->is_zero ? b->ops->is_zero(b, off, len) : 0;
+}
+
 /* Format and size of the image a new overlay will sit on. */
 static int blk_create_backing_probe(const char *path, const char *backing, enum blk_format *fmt,
 				    uint64_t *size, struct verr *err)

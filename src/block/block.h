@@ -36,6 +36,9 @@ int blk_pwrite(struct blk *b, const void *buf, size_t len, uint64_t off);
 int blk_flush(struct blk *b); /* durable: ends in fdatasync */
 int blk_discard(struct blk *b, uint64_t off, uint64_t len);
 int blk_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool may_unmap);
+/* 1 when [off, off+len) is known to read as zeros without reading it (a hole in a raw
+ * file, unallocated or zero qcow2 clusters), 0 when it may hold data, or -errno. */
+int blk_is_zero(struct blk *b, uint64_t off, uint64_t len);
 
 /* Create an image; 'backing' (may be NULL) makes a copy-on-write overlay. */
 int blk_create(const char *path, enum blk_format fmt, uint64_t size, const char *backing,

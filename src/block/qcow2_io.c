@@ -328,6 +328,26 @@ static int q2_flush(struct blk *b)
 	return r;
 }
 
+/* Zero or unallocated clusters (without a backing file that could show through) all along. */
+static int q2_is_zero(struct blk *b, uint64_t off, uint64_t len)
+{
+	struct qcow2 *s = q2(b);
+	bool backing = s->backing || s->backing_name[0];
+	int r = 1;
+	pthread_mutex_lock(&s->lock);
+	while (len && r == 1) {
+		struct q2_map m;
+		if (qcow2_map(s, off, len, &m) < 0)
+			r = 0; /* read it and see */
+		else if (m.kind == Q2_ZERO || (m.kind == Q2_UNALLOC && !backing))
+			off += m.len, len -= m.len;
+		else
+			r = 0;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
 static void q2_close(struct blk *b)
 {
 	struct qcow2 *s = q2(b);
@@ -355,4 +375,5 @@ const struct blk_ops qcow2_ops = {
     .discard = q2_discard,
     .write_zeroes = q2_write_zeroes,
     .close = q2_close,
+    .is_zero = q2_is_zero,
 };

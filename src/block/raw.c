@@ -83,6 +83,15 @@ static int raw_write_zeroes(struct blk *b, uint64_t off, uint64_t len, bool may_
 	return raw_write_zeroes_slow(b, off, len);
 }
 
+static int raw_is_zero(struct blk *b, uint64_t off, uint64_t len)
+{
+	/* The first data at or after 'off': none (ENXIO) or past the range is a hole. */
+	off_t data = lseek(raw_fd(b), (off_t)off, SEEK_DATA);
+	if (data < 0)
+		return errno == ENXIO ? 1 : 0;
+	return (uint64_t)data >= off + len;
+}
+
 static void raw_close(struct blk *b)
 {
 	close(raw_fd(b));
@@ -97,6 +106,7 @@ static const struct blk_ops raw_ops = {
     .discard = raw_discard,
     .write_zeroes = raw_write_zeroes,
     .close = raw_close,
+    .is_zero = raw_is_zero,
 };
 
 static int raw_size(int fd, const char *path, uint64_t *size, struct verr *err)

@@ -179,13 +179,15 @@ static int queue_chunk(struct migdisk *d, int fd, unsigned disk, uint64_t c, str
 	struct blk *b = d->blk[disk];
 	uint64_t off = c * BLK_DIRTY_CHUNK, size = blk_size(b);
 	uint32_t len = (uint32_t)(size - off < BLK_DIRTY_CHUNK ? size - off : BLK_DIRTY_CHUNK);
-	int r = blk_pread(b, d->chunk, len, off);
+	/* Holes and unallocated clusters are not even read. */
+	bool hole = blk_is_zero(b, off, len) == 1;
+	int r = hole ? 0 : blk_pread(b, d->chunk, len, off);
 	if (r)
 		return verr_set(err, -r, "disk %u: read at %llu: %s", disk, (unsigned long long)off,
 				strerror(-r));
 	struct mig_chunk e = {.offset = off, .disk = disk, .len = len};
 	uint8_t *out = d->buf + d->used + sizeof(e);
-	if (!all_zero(d->chunk, len)) {
+	if (!hole && !all_zero(d->chunk, len)) {
 		size_t n = ZSTD_compressCCtx(d->zc, out, ZSTD_compressBound(BLK_DIRTY_CHUNK),
 					     d->chunk, len, 1);
 		if (ZSTD_isError(n) || n >= len) {

@@ -127,6 +127,21 @@ static void test_dirty(void)
 	CHECK(blk_dirty_start(b) == 0); /* starts empty again */
 	blk_dirty_fetch(b, bm);
 	CHECK(bits(bm, 2) == 0);
+	/* What the first pass need not read: holes (raw), unallocated clusters (qcow2). */
+	CHECK(blk_is_zero(b, 2 * MIB, 65536) == 1);
+	CHECK(blk_is_zero(b, 0, 65536) == 0);
+	CHECK(blk_is_zero(b, 4 * MIB, 1024) == -EINVAL);
+	blk_close(b);
+	char q[256];
+	path_of(q, sizeof(q), "zero.qcow2");
+	CHECK(blk_create(q, BLK_FMT_QCOW2, 4 * MIB, NULL, &err) == 0);
+	b = open_rw(q);
+	CHECK(blk_is_zero(b, 0, 4 * MIB) == 1);
+	CHECK(blk_pwrite(b, buf, 512, MIB + 512) == 0);
+	CHECK(blk_is_zero(b, 0, MIB) == 1 && blk_is_zero(b, MIB, 65536) == 0);
+	CHECK(blk_is_zero(b, 0, 4 * MIB) == 0);
+	CHECK(blk_write_zeroes(b, MIB, 65536, false) == 0); /* a zero cluster */
+	CHECK(blk_is_zero(b, 0, 4 * MIB) == 1);
 	blk_close(b);
 }
 
