@@ -220,6 +220,9 @@ tree_assemble() {
 	chmod 700 "$t/root"
 	cp -R "$GUEST_DIR/overlay/." "$t/"
 	ln -sf /etc/udhcpc/default.script "$t/usr/share/udhcpc/default.script"
+	# The CRNG reseed helper of the identity watcher (/etc/init.d/powerbtn).
+	"${CROSS}gcc" -static -s -O2 -Wall -Wextra -Werror -o "$t/sbin/vessel-reseed" \
+		"$GUEST_DIR/vessel-reseed.c"
 	chmod 755 "$t/etc/init.d/rcS" "$t/etc/udhcpc/default.script"
 }
 

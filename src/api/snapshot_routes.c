@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "api/http.h"
+#include "api/identity.h"
 #include "api/snapshot_routes.h"
 #include "api/vm.h"
 #include "machine/virt.h"
@@ -243,6 +244,9 @@ static void snapshot_load(struct vm *vm, const struct api_request *req, struct a
 	void *arg[2] = {&r, &err};
 	e = vm_start_restored(vm, load_machine, arg, &err);
 	snap_reader_close(&r);
+	/* A new MAC (a clone's) and random seed for the guest: docs/snapshot.md. */
+	if (!e && api_identity_send(vm, &err))
+		log_warn("%s", err.msg);
 	if (e)
 		reply_result(rep, e == -EBUSY ? e : -EINVAL, &err);
 	else

@@ -19,8 +19,9 @@
 #include "util/log.h"
 
 static const char *const manage_cmds[] = {
-    "create", "start", "stop",	   "pause",   "resume", "reset",   "ls",      "inspect", "console",
-    "logs",   "rm",    "snapshot", "restore", "clone",	"migrate", "receive", NULL};
+    "create",  "start",	    "stop",   "pause",	     "resume",	 "reset",   "ls",
+    "inspect", "console",   "logs",   "rm",	     "snapshot", "restore", "clone",
+    "migrate", "snapshots", "revert", "snapshot-rm", "receive",	 NULL};
 
 int cmd_manage_handles(const char *cmd)
 {
@@ -55,10 +56,19 @@ void manage_usage(FILE *f)
 	    "  logs NAME [--follow]    the console output of the current or last run\n"
 	    "  rm NAME [--force]       remove a VM (--force: stop it first if running)\n"
 	    "  snapshot NAME PATH      save a running or paused VM to PATH (+ PATH.disk-*)\n"
+	    "  snapshot NAME --tag TAG save it as snapshot TAG in its state directory, a child\n"
+	    "                 of its current snapshot (the last one taken or reverted to)\n"
+	    "  snapshots NAME [--json] its snapshots as a tree (* marks the current one)\n"
+	    "  revert NAME TAG         put the VM back at snapshot TAG, in place, running (its\n"
+	    "                 process is replaced, its disks become overlays of TAG's copies)\n"
+	    "  snapshot-rm NAME TAG [--recursive]\n"
+	    "                 remove snapshot TAG (refused when it has snapshots below it,\n"
+	    "                 unless --recursive removes them too); rm NAME removes them all\n"
 	    "  restore PATH --name NEW a new managed VM from a snapshot, running at once\n"
 	    "  clone PATH --name PREFIX [--count N]\n"
 	    "                 N VMs PREFIX-1..N from one snapshot (shared memory pages,\n"
-	    "                 copy-on-write overlays of its disks)\n"
+	    "                 copy-on-write overlays of its disks), each with its own random\n"
+	    "                 MAC address and random seed (docs/snapshot.md)\n"
 	    "  migrate NAME --to tcp:HOST:PORT [--copy-storage]\n"
 	    "                 live-migrate to a VMM waiting in PUT /migrate/incoming (vessel\n"
 	    "                 receive); its disks on shared storage or copied along\n"
@@ -318,7 +328,7 @@ int cmd_manage(int argc, char **argv)
 	if (!strcmp(cmd, "migrate") || !strcmp(cmd, "receive"))
 		return manage_migrate_cmd(argc, argv);
 	if (!strcmp(cmd, "snapshot") || !strcmp(cmd, "restore") || !strcmp(cmd, "clone") ||
-	    !strcmp(cmd, "migrate"))
+	    !strcmp(cmd, "snapshots") || !strcmp(cmd, "revert") || !strcmp(cmd, "snapshot-rm"))
 		return manage_snapshot_cmd(argc, argv);
 	manage_usage(stderr);
 	return EXIT_USAGE;

@@ -2,19 +2,23 @@
 /*
  * vessel snapshot NAME PATH, vessel restore PATH --name NEW,
  * vessel clone PATH --name PREFIX [--count N]  (docs/snapshot.md).
+ * The named snapshots of a VM: manage_snaptree.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/manage.h"
+#include "cli/manage_snapshot.h"
 #include "manage/client.h"
 #include "manage/snapshot_def.h"
 #include "manage/spawn.h"
@@ -36,40 +40,48 @@ static int abs_path(const char *path, char *out, size_t size)
 static int snapshot_usage(FILE *f, int st)
 {
 	fputs("usage: vessel snapshot NAME PATH\n"
+	      "       vessel snapshot NAME --tag TAG\n"
+	      "       vessel snapshots NAME [--json]\n"
+	      "       vessel revert NAME TAG\n"
+	      "       vessel snapshot-rm NAME TAG [--recursive]\n"
 	      "       vessel restore PATH --name NEW\n"
 	      "       vessel clone PATH --name PREFIX [--count N]\n",
 	      f);
 	return st;
 }
 
-static int cmd_snapshot(int argc, char **argv)
+int msnapcli_trylock(const struct mstate *s, const char *name, struct verr *err)
 {
-	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
-		return snapshot_usage(stdout, 0);
-	if (argc != 3)
-		return snapshot_usage(stderr, EXIT_USAGE);
-	const char *name = argv[1];
-	int st = manage_check_name("snapshot", name);
-	if (st >= 0)
-		return st;
-	char path[PATH_MAX], sock[PATH_MAX];
-	if (abs_path(argv[2], path, sizeof(path)))
-		return manage_fail("snapshot", name, "snapshot path too long");
-	struct mstate s;
-	if ((st = manage_open("snapshot", &s, false)))
-		return st;
-	if (!mstate_exists(&s, name))
-		return manage_fail("snapshot", name, "no such VM");
-	if (!mstate_pid(&s, name))
-		return manage_fail("snapshot", name, "it is not running");
-	mstate_path(&s, name, "api.sock", sock, sizeof(sock));
+	char path[PATH_MAX];
+	if (mstate_path(s, name, "lock", path, sizeof(path)))
+		return verr_set(err, ENAMETOOLONG, "path too long");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return verr_set(err, errno, "lock %s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return verr_set(err, EBUSY,
+					"busy: another vessel command (a migration, revert, start "
+					"or stop) is working on it");
+		return verr_set(err, e, "lock %s: %s", path, strerror(e));
+	}
+	return fd;
+}
+
+int msnapcli_save(const struct mstate *s, const char *name, const char *path, struct verr *err)
+{
+	char sock[PATH_MAX];
+	if (!mstate_pid(s, name))
+		return verr_set(err, ESRCH, "it is not running");
+	mstate_path(s, name, "api.sock", sock, sizeof(sock));
 	json_t *req = json_pack("{s:s}", "path", path), *ans = NULL;
-	struct verr err = {{0}};
-	int code = mclient_json(sock, "PUT", "/snapshot/create", req, &ans, &err);
+	int code = mclient_json(sock, "PUT", "/snapshot/create", req, &ans, err);
 	json_decref(req);
 	if (code != 200) {
 		json_decref(ans);
-		return manage_fail("snapshot", name, err.msg[0] ? err.msg : "the VMM failed");
+		return err->msg[0] ? -EIO : verr_set(err, EIO, "the VMM failed");
 	}
 	printf("%s: saved to %s (%lld MiB on disk, paused %lld ms)\n", name, path,
 	       (long long)json_integer_value(json_object_get(ans, "bytes")) >> 20,
@@ -78,12 +90,42 @@ static int cmd_snapshot(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_snapshot(int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+		return snapshot_usage(stdout, 0);
+	if (argc == 4 && !strcmp(argv[2], "--tag"))
+		return manage_snaptree_cmd(argc, argv);
+	if (argc != 3 || argv[2][0] == '-')
+		return snapshot_usage(stderr, EXIT_USAGE);
+	const char *name = argv[1];
+	int st = manage_check_name("snapshot", name);
+	if (st >= 0)
+		return st;
+	char path[PATH_MAX];
+	if (abs_path(argv[2], path, sizeof(path)))
+		return manage_fail("snapshot", name, "snapshot path too long");
+	struct mstate s;
+	if ((st = manage_open("snapshot", &s, false)))
+		return st;
+	if (!mstate_exists(&s, name))
+		return manage_fail("snapshot", name, "no such VM");
+	struct verr err = {{0}};
+	if (msnapcli_save(&s, name, path, &err))
+		return manage_fail("snapshot", name, err.msg);
+	return 0;
+}
+
 /* Define NAME from the snapshot and start it; on any failure nothing is left. */
-static int restore_one(const struct mstate *s, const char *snap, const char *name, pid_t *pid,
-		       struct verr *err)
+static int restore_one(const struct mstate *s, const char *snap, const char *name, bool clone,
+		       pid_t *pid, struct verr *err)
 {
 	struct mdef d;
 	int r = msnap_def_from_snapshot(snap, name, &d, err);
+	/* A clone is a new machine beside the original: its own MAC (and, from
+	 * the VMM, its own random seed). */
+	if (!r && clone && (r = msnap_new_macs(&d, err)))
+		mdef_free(&d);
 	if (r)
 		return r;
 	char lock[PATH_MAX + 8];
@@ -104,7 +146,7 @@ static int restore_one(const struct mstate *s, const char *snap, const char *nam
 	}
 	mstate_path(s, name, "lock", lock, sizeof(lock));
 	int fd = mstate_lock(lock, err);
-	r = fd < 0 ? fd : msnap_make_overlays(s, &d, err);
+	r = fd < 0 ? fd : msnap_make_overlays(s, &d, NULL, err);
 	if (!r)
 		r = mstate_save(s, &d, err);
 	d.restore_from = snap;
@@ -195,7 +237,7 @@ static int cmd_restore(int argc, char **argv, bool clone)
 			return st;
 		struct verr err = {{0}};
 		pid_t pid;
-		if (restore_one(&s, snap, name, &pid, &err))
+		if (restore_one(&s, snap, name, clone, &pid, &err))
 			return manage_fail(argv[0], name, err.msg);
 		printf("%s: restored from %s (pid %d)\n", name, snap, (int)pid);
 	}
@@ -204,49 +246,11 @@ static int cmd_restore(int argc, char **argv, bool clone)
 	return 0;
 }
 
-/* vessel migrate NAME --to tcp:HOST:PORT: the destination VMM waits in PUT /migrate/incoming. */
-static int cmd_migrate(int argc, char **argv)
-{
-	if (argc != 4 || strcmp(argv[2], "--to")) {
-		fputs("usage: vessel migrate NAME --to tcp:HOST:PORT\n",
-		      argc == 2 ? stdout : stderr);
-		return argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
-			   ? 0
-			   : EXIT_USAGE;
-	}
-	const char *name = argv[1];
-	int st = manage_check_name("migrate", name);
-	if (st >= 0)
-		return st;
-	struct mstate s;
-	if ((st = manage_open("migrate", &s, false)))
-		return st;
-	if (!mstate_exists(&s, name))
-		return manage_fail("migrate", name, "no such VM");
-	if (!mstate_pid(&s, name))
-		return manage_fail("migrate", name, "it is not running");
-	char sock[PATH_MAX];
-	mstate_path(&s, name, "api.sock", sock, sizeof(sock));
-	json_t *req = json_pack("{s:s}", "to", argv[3]), *ans = NULL;
-	struct verr err = {{0}};
-	int code = mclient_json(sock, "PUT", "/migrate", req, &ans, &err);
-	json_decref(req);
-	if (code != 200) {
-		json_decref(ans);
-		return manage_fail("migrate", name, err.msg[0] ? err.msg : "the VMM failed");
-	}
-	printf("%s: migrated to %s in %lld ms (downtime %lld ms, %lld rounds)\n", name, argv[3],
-	       (long long)json_integer_value(json_object_get(ans, "total_ms")),
-	       (long long)json_integer_value(json_object_get(ans, "downtime_us")) / 1000,
-	       (long long)json_integer_value(json_object_get(ans, "rounds")));
-	json_decref(ans);
-	return 0;
-}
-
 int manage_snapshot_cmd(int argc, char **argv)
 {
-	if (!strcmp(argv[0], "migrate"))
-		return cmd_migrate(argc, argv);
+	if (!strcmp(argv[0], "snapshots") || !strcmp(argv[0], "revert") ||
+	    !strcmp(argv[0], "snapshot-rm"))
+		return manage_snaptree_cmd(argc, argv);
 	if (!strcmp(argv[0], "snapshot"))
 		return cmd_snapshot(argc, argv);
 	return cmd_restore(argc, argv, !strcmp(argv[0], "clone"));

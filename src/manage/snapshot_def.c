@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "block/block.h"
 #include "snapshot/format.h"
@@ -67,6 +68,10 @@ static int def_nets(json_t *nics, struct mdef *d, struct verr *err)
 	{
 		struct mdef_net *mn = &d->net[d->nnets++];
 		mn->backend = strdup("user");
+		/* The MAC the VM had (a restore keeps it; a clone gets a new one). */
+		const char *mac = json_string_value(json_object_get(n, "mac"));
+		if (mac && mdef_mac_valid(mac))
+			snprintf(mn->mac, sizeof(mn->mac), "%s", mac);
 		json_t *fwd = json_object_get(n, "hostfwd");
 		size_t k;
 		json_t *f;
@@ -129,14 +134,29 @@ int msnap_def_from_snapshot(const char *snap, const char *name, struct mdef *d, 
 	return e;
 }
 
-int msnap_make_overlays(const struct mstate *s, struct mdef *d, struct verr *err)
+int msnap_new_macs(struct mdef *d, struct verr *err)
+{
+	for (unsigned i = 0; i < d->nnets; i++) {
+		uint8_t m[6];
+		if (getrandom(m, sizeof(m), 0) != (ssize_t)sizeof(m))
+			return verr_set(err, EIO, "getrandom: %s", strerror(errno));
+		/* Locally administered (bit 1), unicast (bit 0 clear). */
+		m[0] = (uint8_t)((m[0] & 0xfc) | 0x02);
+		snprintf(d->net[i].mac, sizeof(d->net[i].mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+			 m[0], m[1], m[2], m[3], m[4], m[5]);
+	}
+	return 0;
+}
+
+int msnap_make_overlays(const struct mstate *s, struct mdef *d, const char *suffix,
+			struct verr *err)
 {
 	for (unsigned i = 0; i < d->ndrives; i++) {
 		struct mdef_drive *md = &d->drive[i];
 		if (md->read_only)
 			continue;
-		char file[32], path[PATH_MAX];
-		snprintf(file, sizeof(file), "disk%u.qcow2", i);
+		char file[64], path[PATH_MAX];
+		snprintf(file, sizeof(file), "disk%u.qcow2%s", i, suffix ? suffix : "");
 		if (mstate_path(s, d->name, file, path, sizeof(path)))
 			return verr_set(err, ENAMETOOLONG, "path too long");
 		struct verr e = {{0}};

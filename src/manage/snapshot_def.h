@@ -20,7 +20,14 @@ struct verr;
  */
 int msnap_def_from_snapshot(const char *snap, const char *name, struct mdef *d, struct verr *err);
 
-/* Create an overlay per writable drive in NAME's directory and point the drive at it. */
-int msnap_make_overlays(const struct mstate *s, struct mdef *d, struct verr *err);
+/*
+ * Create an overlay per writable drive in NAME's directory (diskI.qcow2, with
+ * 'suffix' appended unless NULL) and point the drive at it.
+ */
+int msnap_make_overlays(const struct mstate *s, struct mdef *d, const char *suffix,
+			struct verr *err);
+
+/* A new random MAC (locally administered, unicast) for every interface: a clone's identity. */
+int msnap_new_macs(struct mdef *d, struct verr *err);
 
 #endif

@@ -166,8 +166,14 @@ static int rm_dir(const char *dir)
 	while ((e = readdir(dp))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (unlinkat(fd, e->d_name, 0) && errno != ENOENT)
-			r = -errno;
+		if (!unlinkat(fd, e->d_name, 0) || errno == ENOENT)
+			continue;
+		r = -errno;
+		/* A directory inside (snapshots/ of the named snapshots): emptied too. */
+		char sub[PATH_MAX];
+		if (r == -EISDIR &&
+		    snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) < (int)sizeof(sub))
+			r = rm_dir(sub);
 	}
 	closedir(dp);
 	if (!r && rmdir(dir))

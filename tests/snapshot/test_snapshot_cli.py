@@ -5,11 +5,15 @@ A managed VM runs the counter; `vessel snapshot` saves it while it runs;
 `vessel restore --name` makes a new managed VM that continues the counter
 (ls shows it running, logs has its output, stop and rm work); `vessel clone
 --count 10` starts ten VMs from the same snapshot, each continuing the
-counter on its own disk overlay, sharing the snapshot's memory pages; a
+counter on its own disk overlay, sharing the snapshot's memory pages, each
+with its own MAC (the one `vessel inspect` shows, set in the guest) and its
+own random state (16 bytes of /dev/urandom differ); a
 restore from a corrupt file fails with one clear line and leaves no VM.
 """
 import argparse
 import os
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -44,6 +48,26 @@ class Cli:
                 return out
             time.sleep(0.3)
         raise AssertionError(f"{name}: no {text!r} in the console: {self.logs(name)[-300:]!r}")
+
+    def send(self, name, line):
+        """Type a line on NAME's console (the console command follows the output as long
+        as there is some: send, then leave)."""
+        con = subprocess.Popen([self.vessel, "console", name], env=self.env,
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        con.stdin.write((line + "\n").encode())
+        con.stdin.flush()
+        time.sleep(1.0)
+        con.kill()
+        con.wait()
+
+    def wait_match(self, name, regex, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(regex, self.logs(name))
+            if m:
+                return m
+            time.sleep(0.3)
+        raise AssertionError(f"{name}: no {regex!r} in the console: {self.logs(name)[-300:]!r}")
 
     def wait_counter_past(self, name, value, timeout=60):
         deadline = time.monotonic() + timeout
@@ -115,6 +139,26 @@ def main():
         for i in clones:
             v = cli.wait_counter_past(f"c-{i}", first + 10)
             assert_consecutive(v, f"clone {i}")
+        # Each clone has its own identity: the VMM sent it a new MAC and seed after the
+        # restore, the guest's watcher applied them (ip link, CRNG reseed).
+        src_mac = "52:54:00:12:34:56"  # the source's (the VMM's default for its NIC)
+        ids = {}
+        for i in clones:
+            name = f"c-{i}"
+            cli.wait_log(name, "vessel-guest: random reseeded")
+            mac = json.loads(cli.run("inspect", name).stdout)["definition"]["nets"][0]["mac"]
+            cli.send(name, 'echo "ID=$(cat /sys/class/net/eth0/address)='
+                           '$(head -c 16 /dev/urandom | od -An -tx1 | tr -d \' \\n\')"')
+            m = cli.wait_match(name, r"ID=([0-9a-f:]{17})=([0-9a-f]{32})\r?\n")
+            assert m.group(1) == mac, f"{name}: guest MAC {m.group(1)}, inspect says {mac}"
+            assert int(mac[:2], 16) & 3 == 2, f"{name}: {mac} not locally administered unicast"
+            ids[name] = (m.group(1), m.group(2))
+        macs = [v[0] for v in ids.values()]
+        rands = [v[1] for v in ids.values()]
+        assert len(set(macs)) == 10 and src_mac not in macs, macs
+        assert len(set(rands)) == 10, rands
+        print(f"clone identities: 10 distinct MACs ({macs[0]} ...), 10 distinct urandom reads")
+
         # Each clone has its own overlay disk on the snapshot's disk copy.
         for i in clones:
             ov = os.path.join(tmp, "state", f"c-{i}", "disk0.qcow2")
