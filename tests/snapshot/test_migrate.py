@@ -5,7 +5,9 @@ Without --live (suite 'e2e'), migrations that fail: a 'destination' that
 speaks garbage and a destination killed in the middle of the transfer (the
 source reports an error and keeps running, untouched); a destination killed
 while the disks are being copied (--copy-storage: the source runs on, its
-image is consistent and holds what the guest wrote); a destination that
+image is consistent and holds what the guest wrote) and a source killed
+then (the destination refuses and stays unstarted, its partly written image
+a consistent qcow2); a destination that
 fails after the source handed its disk over (shared storage: the source
 takes it back and runs on) and one that holds the image by then (the source
 stops rather than run a second copy); destinations fed garbage, a truncated stream and hostile disk messages (offsets past the
@@ -397,6 +399,42 @@ def cut_during_disk_copy(args, tmp, d, procs):
     assert int(image_bytes(a, 0, 12, tmp).split(b"\n")[0]) == last
     kill(dproc)
     print("cut during disk copy: the source runs on, its image is clean")
+
+    # The other way: the source dies while it copies.  The destination refuses, stays
+    # unstarted, and its image (partly written) is a consistent qcow2.
+    a2 = make_disk(args.vessel, os.path.join(tmp, "cut-a2.qcow2"), "64M")
+    b2 = make_disk(args.vessel, os.path.join(tmp, "cut-b2.qcow2"), "64M")
+    src2, api2, con2 = source(args.vessel, tmp, d, [a2], name="src-cut2")
+    procs.append(src2)
+    st, out = con2.run("dd if=/dev/urandom of=/dev/vda bs=65536 count=256 seek=64 "
+                       "conv=fsync 2>/dev/null")
+    assert st == 0, out
+    port = free_port()
+    dproc, dapi, _, dt, dres = destination(args.vessel, tmp, d, [b2], "cut-dst2", port,
+                                           copy=True)
+    procs.append(dproc)
+    base = os.stat(b2).st_blocks
+
+    def cut_source():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and os.stat(b2).st_blocks <= base:
+            time.sleep(0.002)
+        src2.kill()
+
+    threading.Thread(target=cut_source, daemon=True).start()
+    try:
+        api2.put("/migrate", {"to": f"tcp:127.0.0.1:{port}", "copy_storage": True})
+    except OSError:
+        pass  # the source is gone
+    dt.join(30)
+    st, body, _ = dres["res"]
+    assert st == 400 and body["error"], (st, body)
+    st, info, _ = dapi.get("/vm")
+    assert info["state"] == "configuring", info
+    print("source cut during the disk copy, the destination:", body["error"])
+    stop_vmm(dapi, dproc)
+    r = qemu_img("check", b2)
+    assert r.returncode == 0 and "No errors" in r.stdout, r.stdout + r.stderr
 
 
 def fake_destination(port, at_done):
