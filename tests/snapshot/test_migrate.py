@@ -323,7 +323,10 @@ def migrate_cli(args, tmp, d, procs):
     assert recv.returncode == 0, (rout, rerr)
     print(rout.strip())
     assert "running" in cli(host_b, "ls").stdout
-    assert "stopped" in cli(host_a, "ls").stdout
+    deadline = time.monotonic() + 20  # the source's VMM ends on its own, a moment later
+    while "stopped" not in cli(host_a, "ls").stdout:
+        assert time.monotonic() < deadline, cli(host_a, "ls").stdout
+        time.sleep(0.1)
     dcon = Console(os.path.join(host_b, "vm", "api.sock"))
     vals = wait_counter(dcon, 0, 20)
     try:
