@@ -12,6 +12,7 @@
  * --fuel or --timeout stop it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,58 @@ static int run_module(struct wasm_store *store, struct wasi *w, const struct was
 	return trap == WASM_OK ? code : trap_status(store, trap);
 }
 
+/*
+ * The module runs on a thread with a large stack: machine code keeps its frames on the
+ * host stack, and with 8 MiB it would exhaust that before the engine's own call-depth
+ * limit (the interpreter's frames are on the heap, so both then allow the same depth).
+ */
+#define WASM_RUN_STACK (256u << 20)
+
+struct big_stack_job {
+	int (*fn)(void *);
+	void *arg;
+	int status;
+};
+
+static void *big_stack_thread(void *p)
+{
+	struct big_stack_job *job = p;
+	job->status = job->fn(job->arg);
+	return NULL;
+}
+
+/* fn(arg) on a thread with a WASM_RUN_STACK stack (here, if no thread can be made) */
+static int big_stack_call(int (*fn)(void *), void *arg)
+{
+	struct big_stack_job job = {fn, arg, EXIT_FAILURE_VMM};
+	pthread_attr_t attr;
+	pthread_t t;
+	if (pthread_attr_init(&attr) == 0) {
+		bool ok = pthread_attr_setstacksize(&attr, WASM_RUN_STACK) == 0 &&
+			  pthread_create(&t, &attr, big_stack_thread, &job) == 0;
+		pthread_attr_destroy(&attr);
+		if (ok) {
+			pthread_join(t, NULL);
+			return job.status;
+		}
+	}
+	return fn(arg);
+}
+
+struct run_args {
+	struct wasm_store *store;
+	struct wasi *w;
+	const struct wasm_run_opts *o;
+	const uint8_t *bytes;
+	size_t len;
+};
+
+static int run_module_job(void *p)
+{
+	struct run_args *a = p;
+	return run_module(a->store, a->w, a->o, a->bytes, a->len);
+}
+
 static int cmd_wasm_run(int argc, char **argv)
 {
 	struct wasm_run_opts o = {0};
@@ -283,7 +336,8 @@ static int cmd_wasm_run(int argc, char **argv)
 	wasm_store_set_limits(store, o.fuel, o.timeout_ms);
 	if (o.interp)
 		wasm_store_set_jit(store, false);
-	status = run_module(store, w, &o, bytes, len);
+	struct run_args ra = {store, w, &o, bytes, len};
+	status = big_stack_call(run_module_job, &ra);
 out:
 	if (store)
 		wasm_store_free(store);
@@ -292,6 +346,18 @@ out:
 	free(o.dirs);
 	free(o.env);
 	return status;
+}
+
+static int spectest_job(void *path)
+{
+	unsigned passed = 0, failed = 0;
+	struct verr err = {{0}};
+	if (wasm_spectest_run(path, stdout, &passed, &failed, &err) < 0) {
+		fprintf(stderr, "vessel: wasm: spectest: %s\n", err.msg);
+		return EXIT_FAILURE_VMM;
+	}
+	fflush(stdout);
+	return failed ? EXIT_FAILURE_VMM : 0;
 }
 
 static int cmd_wasm_spectest(int argc, char **argv)
@@ -304,14 +370,7 @@ static int cmd_wasm_spectest(int argc, char **argv)
 		fprintf(stderr, "vessel: wasm: usage: vessel wasm spectest file.json\n");
 		return EXIT_USAGE;
 	}
-	unsigned passed = 0, failed = 0;
-	struct verr err = {{0}};
-	if (wasm_spectest_run(argv[1], stdout, &passed, &failed, &err) < 0) {
-		fprintf(stderr, "vessel: wasm: spectest: %s\n", err.msg);
-		return EXIT_FAILURE_VMM;
-	}
-	fflush(stdout);
-	return failed ? EXIT_FAILURE_VMM : 0;
+	return big_stack_call(spectest_job, argv[1]);
 }
 
 int cmd_wasm(int argc, char **argv)
