@@ -222,6 +222,7 @@ struct wasm_store {
 	/* the JIT (jit_rt.c): off when interpreting only; fuel of running machine code */
 	bool jit_off;
 	bool jit_strict; /* VESSEL_WASM_JIT=strict: a function left interpreted fails the load */
+	bool jit_mixed;	 /* VESSEL_WASM_JIT=mixed: odd functions stay interpreted (tests) */
 	int64_t jit_budget;
 	struct wasm_jit_catch *jit_catch; /* innermost entry into machine code, NULL outside */
 	uintptr_t jit_stack_limit;	  /* host stack below which calls trap */

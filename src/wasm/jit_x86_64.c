@@ -753,7 +753,8 @@ static void emit_alu(struct jit *j, bool w, int digit, bool mul, const union was
 	uint32_t d = pc[1].r.a;
 	struct rm ob = imm ? R(RAX) : S(j, (uint32_t)pc[2].u);
 	int r = work_reg(j, d, imm || ob.mem ? -1 : ob.reg);
-	ld(j, w, r, pc[1].r.b);
+	/* the operation writes r whole (a 32-bit one clears the upper half) */
+	ld(j, true, r, pc[1].r.b);
 	if (imm) {
 		int64_t v = w ? (int64_t)pc[2].u : (int32_t)(uint32_t)pc[2].u;
 		if (!fits_i32(v)) {
@@ -1800,6 +1801,9 @@ int wasm_jit_compile_module(struct wasm_module *m)
 	m->jit = jm;
 	for (uint32_t i = 0; i < ndef; i++) {
 		const struct wasm_functype *ft = &m->types[m->func_type[m->nfunc_imports + i]];
+		/* the mixed mode of the tests: calls between machine code and the interpreter */
+		if (m->store->jit_mixed && (i & 1))
+			continue;
 		done[i] = compile_func(&j, &m->codes[i], ft->nresults, &starts[i]);
 	}
 	int rc = 0;

@@ -48,6 +48,7 @@ struct wasm_store *wasm_store_new(void)
 	const char *jit = getenv("VESSEL_WASM_JIT");
 	s->jit_off = !wasm_jit_supported() || (jit && !strcmp(jit, "0"));
 	s->jit_strict = !s->jit_off && jit && !strcmp(jit, "strict");
+	s->jit_mixed = !s->jit_off && jit && !strcmp(jit, "mixed");
 	return s;
 }
 
