@@ -1749,7 +1749,8 @@ static bool compile_func(struct jit *j, struct wasm_code *code, uint32_t nresult
 	j->n = at_start;
 	memset(j->at, 0xff, (j->ncells + 1) * sizeof(*j->at));
 	emit_body(j);
-	if (!j->fail && resolve(j, at_start))
+	/* offsets in the buffer are 32-bit */
+	if (!j->fail && j->n < INT32_MAX && resolve(j, at_start))
 		ok = true;
 out:
 	if (!ok) {
