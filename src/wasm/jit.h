@@ -43,6 +43,7 @@ enum wasm_trap wasm_jit_run(struct wasm_store *s, struct wasm_func *f, uint64_t 
 void wasm_jit_rt_call(struct wasm_instance *inst, uint32_t fidx, uint64_t *fp);
 void wasm_jit_rt_call_indirect(struct wasm_instance *inst, uint64_t ti_table, uint64_t *fp,
 			       uint32_t idx);
+void wasm_jit_rt_call_interp(struct wasm_instance *inst, uint32_t fidx, uint64_t *fp);
 void wasm_jit_rt_slow(struct wasm_instance *inst, uint64_t *fp, const struct wasm_code *stub);
 void wasm_jit_rt_fuel(struct wasm_store *s);
 void wasm_jit_rt_trap(struct wasm_store *s, enum wasm_trap trap) __attribute__((noreturn));

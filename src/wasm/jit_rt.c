@@ -92,6 +92,15 @@ void wasm_jit_rt_call(struct wasm_instance *inst, uint32_t fidx, uint64_t *fp)
 	jit_invoke(inst->store, inst->funcs[fidx], fp, inst);
 }
 
+/* A direct call from machine code (checks done) of a function left to the interpreter. */
+void wasm_jit_rt_call_interp(struct wasm_instance *inst, uint32_t fidx, uint64_t *fp)
+{
+	struct wasm_store *s = inst->store;
+	enum wasm_trap trap = wasm_interp_call_budget(s, inst->funcs[fidx], fp, &s->jit_budget);
+	if (trap != WASM_OK)
+		wasm_jit_rt_trap(s, trap);
+}
+
 /* ti_table: the type index in the low half, the table in the high half. */
 void wasm_jit_rt_call_indirect(struct wasm_instance *inst, uint64_t ti_table, uint64_t *fp,
 			       uint32_t idx)

@@ -112,6 +112,12 @@ struct jit {
 	int nchecked;
 	uint8_t *is_target; /* [ncells]: some branch lands here */
 
+	/* direct calls between the module's functions, patched once all are compiled */
+	struct {
+		uint32_t at, callee; /* callee: index among defined functions */
+	} * calls;
+	size_t ncalls, cap_calls;
+
 	/* pass 1: slot uses and loops, for choosing the cached slots */
 	bool counting;
 	uint32_t insn;
@@ -564,8 +570,75 @@ static void emit_br_table(struct jit *j, uint32_t count, size_t first)
 	}
 }
 
+/*
+ * A call of a function defined in this module: the checks of wasm_jit_rt_call inline (fuel,
+ * then depth, host stack and value stack), then a direct call of its code, or of a thunk
+ * into the interpreter when it was not compiled.
+ */
+static bool emit_direct_call(struct jit *j, const union wasm_cell *pc)
+{
+	struct wasm_store *s = j->m->store;
+	uint32_t fidx = pc[1].r.a, b = pc[1].r.b;
+	if (fidx < j->m->nfunc_imports || fidx >= j->m->nfuncs)
+		return false;
+	uint32_t callee = fidx - j->m->nfunc_imports;
+	uint64_t top = (uint64_t)b + j->m->codes[callee].nslots;
+	if (top * 8 > INT32_MAX)
+		return false;
+	spill(j, 0);
+	j->nchecked = 0;
+	alu_imm(j, true, 5, R(FUEL), 1);
+	size_t ok = jcc8(j, CC_NS);
+	fuel_save(j);
+	mov_imm(j, RDI, (uint64_t)(uintptr_t)s);
+	call_abs(j, (const void *)wasm_jit_rt_fuel);
+	fuel_load(j);
+	patch8(j, ok);
+	mov_imm(j, RAX, (uint64_t)(uintptr_t)&s->depth);
+	ins(j, 0, false, 0x81, 7, M(RAX, 0), false);
+	b4(j, WASM_MAX_CALL_DEPTH);
+	trap_if(j, CC_AE, WASM_TRAP_STACK_EXHAUSTED);
+	alu_imm(j, false, 0, M(RAX, 0), 1);
+	mov_imm(j, RAX, (uint64_t)(uintptr_t)&s->jit_stack_limit);
+	ins(j, 0, true, 0x3b, RSP, M(RAX, 0), false);
+	trap_if(j, CC_B, WASM_TRAP_STACK_EXHAUSTED);
+	mov_imm(j, RAX, (uint64_t)(uintptr_t)&s->stack);
+	ins(j, 0, true, 0x8b, RAX, M(RAX, 0), false);
+	alu_imm(j, true, 0, R(RAX), (int32_t)(WASM_STACK_SLOTS * sizeof(uint64_t)));
+	ins(j, 0, true, 0x8d, RDX, M(FP, (int32_t)(top * 8)), false);
+	ins(j, 0, true, 0x3b, RDX, R(RAX), false);
+	trap_if(j, CC_A, WASM_TRAP_STACK_EXHAUSTED);
+	fuel_save(j);
+	ins(j, 0, true, 0x8d, RDI, M(FP, (int32_t)(b * 8)), false);
+	ins(j, 0, true, 0x8b, RSI, M(RSP, 0), false);
+	b1(j, 0xe8);
+	if (!j->counting) {
+		if (j->ncalls == j->cap_calls) {
+			size_t cap = j->cap_calls ? j->cap_calls * 2 : 64;
+			void *p = realloc(j->calls, cap * sizeof(*j->calls));
+			if (!p) {
+				j->fail = true;
+				return true;
+			}
+			j->calls = p;
+			j->cap_calls = cap;
+		}
+		j->calls[j->ncalls].at = (uint32_t)j->n;
+		j->calls[j->ncalls++].callee = callee;
+	}
+	b4(j, 0);
+	fuel_load(j);
+	mov_imm(j, RAX, (uint64_t)(uintptr_t)&s->depth);
+	alu_imm(j, false, 5, M(RAX, 0), 1);
+	reload_mem(j);
+	reload(j, 0);
+	return true;
+}
+
 static void emit_call(struct jit *j, const union wasm_cell *pc, bool indirect)
 {
+	if (!indirect && emit_direct_call(j, pc))
+		return;
 	spill(j, 0);
 	fuel_save(j);
 	j->nchecked = 0;
@@ -1725,7 +1798,7 @@ static bool compile_func(struct jit *j, struct wasm_code *code, uint32_t nresult
 	j->ncached = 0;
 	j->nrefs = 0;
 	j->nback = 0;
-	size_t at_start = j->n;
+	size_t at_start = j->n, calls_start = j->ncalls;
 	bool ok = false;
 	j->at = malloc((j->ncells + 1) * sizeof(*j->at));
 	j->ops = malloc((j->ncells + 1) * sizeof(*j->ops));
@@ -1755,6 +1828,7 @@ static bool compile_func(struct jit *j, struct wasm_code *code, uint32_t nresult
 out:
 	if (!ok) {
 		j->n = at_start;
+		j->ncalls = calls_start;
 		j->fail = false;
 	}
 	*start = at_start;
@@ -1767,6 +1841,39 @@ out:
 	j->ops = NULL;
 	j->reg_of = NULL;
 	return ok;
+}
+
+/*
+ * Point each direct call at its callee's code, or at a thunk that runs the callee in the
+ * interpreter (called like machine code: rdi the frame, rsi the instance).
+ */
+static void patch_calls(struct jit *j, const bool *done, size_t *starts, uint32_t ndef)
+{
+	size_t *thunk = calloc(ndef, sizeof(*thunk));
+	if (!thunk) {
+		j->fail = true;
+		return;
+	}
+	for (size_t c = 0; c < j->ncalls && !j->fail; c++) {
+		uint32_t callee = j->calls[c].callee;
+		if (done[callee] || thunk[callee])
+			continue;
+		thunk[callee] = j->n;
+		alu_imm(j, true, 5, R(RSP), 8);
+		ins(j, 0, true, 0x8b, RDX, R(RDI), false);
+		ins(j, 0, true, 0x8b, RDI, R(RSI), false);
+		mov_imm(j, RSI, callee + j->m->nfunc_imports);
+		call_abs(j, (const void *)wasm_jit_rt_call_interp);
+		alu_imm(j, true, 0, R(RSP), 8);
+		b1(j, 0xc3);
+	}
+	for (size_t c = 0; c < j->ncalls && !j->fail; c++) {
+		uint32_t callee = j->calls[c].callee, at = j->calls[c].at;
+		size_t to = done[callee] ? starts[callee] : thunk[callee];
+		int32_t rel = (int32_t)((int64_t)to - (int64_t)(at + 4));
+		memcpy(&j->buf[at], &rel, 4);
+	}
+	free(thunk);
 }
 
 void wasm_jit_free_module(struct wasm_module *m)
@@ -1807,8 +1914,11 @@ int wasm_jit_compile_module(struct wasm_module *m)
 			continue;
 		done[i] = compile_func(&j, &m->codes[i], ft->nresults, &starts[i]);
 	}
+	patch_calls(&j, done, starts, ndef);
 	int rc = 0;
-	if (j.n) {
+	if (j.fail)
+		rc = -ENOMEM;
+	else if (j.n) {
 		size_t len = (j.n + 4095) & ~(size_t)4095;
 		void *p =
 		    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1843,6 +1953,7 @@ int wasm_jit_compile_module(struct wasm_module *m)
 	free(j.refs);
 	free(j.back_from);
 	free(j.back_to);
+	free(j.calls);
 	free(starts);
 	free(done);
 	return rc;
