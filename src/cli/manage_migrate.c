@@ -25,6 +25,7 @@
 
 #include "cli/cli.h"
 #include "cli/manage.h"
+#include "cli/run_devices.h"
 #include "manage/client.h"
 #include "manage/spawn.h"
 #include "util/log.h"
@@ -125,6 +126,34 @@ static int cmd_migrate(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * --copy-storage: every --disk must exist already, of the source's size (the stream
+ * says so only once the VMM runs); say how to make one rather than "no such file".
+ */
+static int check_copy_targets(const char *name, int cargc, char **cargv)
+{
+	for (int i = 1; i + 1 < cargc; i++) {
+		if (strcmp(cargv[i], "--disk"))
+			continue;
+		struct run_disk_spec ds;
+		struct verr err = {{0}};
+		if (run_devices_parse_disk(cargv[i + 1], &ds, &err))
+			continue; /* vessel create says what is wrong with it */
+		bool missing = access(ds.path, F_OK) != 0;
+		if (missing) {
+			char why[PATH_MAX + 128];
+			snprintf(why, sizeof(why),
+				 "--disk %s: no such image; with --copy-storage make it first "
+				 "(vessel disk create %s SIZE, SIZE that of the source's disk)",
+				 ds.path, ds.path);
+			free(ds.path);
+			return manage_fail("receive", name, why);
+		}
+		free(ds.path);
+	}
+	return -1;
+}
+
 /* Define NAME (vessel create's parsing and checks) and start it as the destination. */
 static int receive(const char *name, const char *listen_on, bool copy, int cargc, char **cargv)
 {
@@ -192,7 +221,8 @@ static int cmd_receive(int argc, char **argv)
 		log_error("receive: --listen %s: expected tcp:HOST:PORT", listen_on);
 		st = EXIT_USAGE;
 	}
-	if (st < 0 && (st = manage_check_name("receive", name)) < 0)
+	if (st < 0 && (st = manage_check_name("receive", name)) < 0 &&
+	    (!copy || (st = check_copy_targets(name, cargc, cargv)) < 0))
 		st = receive(name, listen_on, copy, cargc, cargv);
 	free(cargv);
 	return st;

@@ -358,6 +358,11 @@ def migrate_cli(args, tmp, d, procs):
     assert bad.returncode != 0 and err.startswith("vessel: receive vm2:"), err
     assert "vm2" not in cli(host_b, "ls").stdout
     print("vessel receive of garbage:", err.strip())
+    # --copy-storage to an image that is not there: how to make it.
+    p = cli(host_b, "receive", "vm3", "--listen", "tcp:127.0.0.1:1", "--copy-storage", *flags,
+            "--disk", os.path.join(tmp, "none.qcow2"), check=False)
+    assert p.returncode == 1 and "vessel disk create" in p.stderr, p.stderr
+    assert p.stderr.count("\n") == 1 and "vm3" not in cli(host_b, "ls").stdout
     for h in (host_a, host_b):
         cli(h, "rm", "vm", "--force", check=False)
     print("migrate: ok (live, CLI: vessel receive / vessel migrate --copy-storage)")
