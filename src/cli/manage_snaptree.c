@@ -209,8 +209,16 @@ static int revert_def(const struct mstate *s, const char *name, const char *file
 		old.cpuset = NULL;
 		d->cpu_max_percent = old.cpu_max_percent;
 		d->memory_limit = old.memory_limit;
-		if ((r = msnap_make_overlays(s, d, ".new", err)))
+		if ((r = msnap_make_overlays(s, d, ".new", err))) {
+			/* The overlays made before the failure go again. */
+			for (unsigned i = 0; i < d->ndrives; i++) {
+				char file[64], path[PATH_MAX];
+				snprintf(file, sizeof(file), "disk%u.qcow2.new", i);
+				if (!mstate_path(s, name, file, path, sizeof(path)))
+					unlink(path);
+			}
 			mdef_free(d);
+		}
 	}
 	mdef_free(&old);
 	return r;

@@ -7,7 +7,10 @@ A managed VM runs the counter; `vessel snapshot` saves it while it runs;
 --count 10` starts ten VMs from the same snapshot, each continuing the
 counter on its own disk overlay, sharing the snapshot's memory pages, each
 with its own MAC (the one `vessel inspect` shows, set in the guest) and its
-own random state (16 bytes of /dev/urandom differ); a
+own random state (the guest reports the reseed, and 16 bytes of
+/dev/urandom differ: on their own, clones of a guest this young would also
+drift apart within seconds, as Linux reseeds every uptime/2 seconds early on,
+so the reseed line is what shows the mechanism ran); a
 restore from a corrupt file fails with one clear line and leaves no VM.
 """
 import argparse

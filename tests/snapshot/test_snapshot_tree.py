@@ -155,6 +155,8 @@ def main():
         bad(cli, "snapshot", "src", "--tag", "x.disk-y", want="invalid snapshot tag")
         bad(cli, "revert", "src", "..", want="invalid snapshot tag")
         bad(cli, "snapshot", "idle", "--tag", "x", want="not running")
+        bad(cli, "create", "m", "--net", "user,mac=53:54:00:12:34:56", want="bad mac")
+        bad(cli, "create", "m", "--net", "user,mac=52:54:00:12:34", want="bad mac")
         bad(cli, "snapshot-rm", "src", "s1", want="2 snapshot(s) below it")
         # s3 is where the disks come from now.
         bad(cli, "snapshot-rm", "src", "s3", want="overlays of snapshot s3")
