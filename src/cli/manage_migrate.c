@@ -14,17 +14,16 @@
  *       left defined and stopped here.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/manage.h"
+#include "cli/manage_snapshot.h"
 #include "cli/run_devices.h"
 #include "manage/client.h"
 #include "manage/spawn.h"
@@ -45,25 +44,6 @@ static int migrate_usage(FILE *f, int st)
 static bool is_help(const char *a)
 {
 	return !strcmp(a, "-h") || !strcmp(a, "--help");
-}
-
-/* The VM's own lock, not waited for: a start, stop or revert is busy with it. */
-static int trylock_vm(const struct mstate *s, const char *name, struct verr *err)
-{
-	char path[PATH_MAX];
-	if (mstate_path(s, name, "lock", path, sizeof(path)))
-		return verr_set(err, ENAMETOOLONG, "path too long");
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return verr_set(err, errno, "%s: %s", path, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		int e = errno;
-		close(fd);
-		return verr_set(err, e == EWOULDBLOCK ? EBUSY : e, "%s",
-				e == EWOULDBLOCK ? "busy: another vessel command is working on it"
-						 : strerror(e));
-	}
-	return fd;
 }
 
 static int cmd_migrate(int argc, char **argv)
@@ -100,7 +80,7 @@ static int cmd_migrate(int argc, char **argv)
 		return manage_fail("migrate", name, "it is not running");
 	struct verr err = {{0}};
 	/* Held while the VM moves: nothing else may stop or replace it meanwhile. */
-	int lock = trylock_vm(&s, name, &err);
+	int lock = msnapcli_trylock(&s, name, &err);
 	if (lock < 0)
 		return manage_fail("migrate", name, err.msg);
 	char sock[PATH_MAX];
@@ -167,7 +147,7 @@ static int receive(const char *name, const char *listen_on, bool copy, int cargc
 	if ((st = manage_load("receive", &s, name, &d)))
 		return st;
 	struct verr err = {{0}};
-	int fd = trylock_vm(&s, name, &err);
+	int fd = msnapcli_trylock(&s, name, &err);
 	pid_t pid = 0;
 	int r = fd < 0 ? fd : 0;
 	if (!r) {
