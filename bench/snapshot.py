@@ -14,7 +14,9 @@ Vessel, with the default guest (kernel + initramfs, 2 vCPUs):
   migrate with a disk: a 256 MiB qcow2 image holding 64 MiB of random data
              (written on the host, so incompressible), the guest idle: on
              shared storage (handed over) and with --copy-storage to an
-             empty image of the same size; total time, downtime, disk MiB sent
+             empty image of the same size; total time, downtime, disk MiB sent;
+             and --copy-storage while the guest rewrites 32 MiB of its disk
+             in a loop (dirty chunks sent round after round, throttling)
 QEMU (qemu-system-riscv64 virt, TCG, same guest, a qcow2 disk for savevm):
   savevm / loadvm through the HMP monitor (loadvm in the same process),
   migration of the idle guest to a -incoming QEMU (its own figures).
@@ -160,11 +162,18 @@ def disk_with_data(tmp, name, size_mib=256, data_mib=64):
     return img
 
 
+BUSY_DISK = ("(while true; do dd if=/dev/urandom of=/dev/vda bs=1M count=32 seek=160 "
+             "conv=fsync 2>/dev/null; done) &")
+
+
 def bench_migrate_disk(vessel, tmp, d, res):
-    for copy in (False, True):
-        what = "--copy-storage" if copy else "shared storage"
+    for copy, busy in ((False, False), (True, False), (True, True)):
+        what = ("--copy-storage" if copy else "shared storage") + (", disk busy" if busy else "")
         img = disk_with_data(tmp, "md-src")
         src, api, con, _ = vessel_boot(vessel, tmp, d, "mds", 512, disk=img)
+        if busy:
+            con.send(BUSY_DISK + "\n")
+            time.sleep(3)
         if copy:
             dimg = os.path.join(tmp, "md-dst.qcow2")
             subprocess.run([vessel, "disk", "create", dimg, "256M"], check=True,
@@ -189,15 +198,16 @@ def bench_migrate_disk(vessel, tmp, d, res):
         key = f"migrate 512 MiB + 256 MiB qcow2 (64 MiB data), {what}"
         res[f"{key}: total (ms)"] = stats["total_ms"]
         res[f"{key}: downtime (ms)"] = stats["downtime_us"] / 1000
-        res[f"{key}: rounds / MiB sent / disk MiB sent"] = (
+        res[f"{key}: rounds / MiB sent / disk MiB sent / max throttle ms"] = (
             f"{stats['rounds']} / {stats['bytes'] / 2**20:.0f} / "
-            f"{stats['disk_bytes'] / 2**20:.0f}")
+            f"{stats['disk_bytes'] / 2**20:.0f} / {stats['throttle_ms']}")
         kill(src)
         kill(dst)
-        if copy:
+        if copy and not busy:  # a busy guest writes on at the destination
             r = subprocess.run(["qemu-img", "compare", img, dimg], capture_output=True,
                                text=True)
             res[f"{key}: qemu-img compare"] = r.stdout.strip() or r.stderr.strip()
+        if copy:
             os.unlink(dimg)
         os.unlink(img)
 
