@@ -597,6 +597,14 @@ def hostile_streams(args, tmp, d, procs):
 def failure_cases(args, tmp, d, procs):
     src, api, con = source(args.vessel, tmp, d, [])
     procs.append(src)
+    # 0. Bad requests: 400 and one clear message, nothing starts.
+    for body, expect in (({"to": "tcp:127.0.0.1:1", "copy_storage": "yes"}, "true or false"),
+                         ({"to": "tcp:127.0.0.1:1", "copy_storage": True, "x": 1}, "unknown"),
+                         ({"copy_storage": True}, "'to'"),
+                         ({"to": "udp:1:2"}, "tcp:HOST:PORT")):
+        st, ans, _ = api.put("/migrate", body)
+        assert st == 400 and expect in ans["error"], (body, st, ans)
+    still_running(api, con, "bad requests")
     # 1. A peer that speaks garbage: clear error, the source runs on.
     port = free_port()
     ls = socket.socket()
