@@ -66,8 +66,10 @@ static int cmd_migrate(int argc, char **argv)
 			return migrate_usage(stderr, EXIT_USAGE);
 		}
 	}
-	if (!name || !to)
+	if (!name || !to) {
+		log_error("migrate: needs NAME and --to tcp:HOST:PORT");
 		return migrate_usage(stderr, EXIT_USAGE);
+	}
 	int st = manage_check_name("migrate", name);
 	if (st >= 0)
 		return st;
