@@ -927,6 +927,24 @@ static void emit_divrem(struct jit *j, bool w, bool sgn, bool rem, const union w
 			trap_if(j, CC_E, WASM_TRAP_INT_OVERFLOW);
 		}
 		patch8(j, not_m1);
+	}
+	/*
+	 * A 64-bit division of operands that both fit in 32 bits unsigned (then signed ones are
+	 * non-negative, and the results are the same) is done by the much faster 32-bit divide.
+	 */
+	size_t full = 0, short_done = 0;
+	if (w) {
+		ins(j, 0, true, 0x8b, RDX, R(RAX), false);
+		ins(j, 0, true, 0x0b, RDX, R(RCX), false);
+		ins(j, 0, true, 0xc1, 5, R(RDX), false);
+		b1(j, 32);
+		full = jcc8(j, CC_NE);
+		ins(j, 0, false, 0x33, RDX, R(RDX), false);
+		ins(j, 0, false, 0xf7, 6, R(RCX), false);
+		short_done = jcc8(j, -1);
+		patch8(j, full);
+	}
+	if (sgn) {
 		if (w)
 			b1(j, 0x48);
 		b1(j, 0x99); /* cdq / cqo */
@@ -935,6 +953,8 @@ static void emit_divrem(struct jit *j, bool w, bool sgn, bool rem, const union w
 		ins(j, 0, false, 0x33, RDX, R(RDX), false);
 		ins(j, 0, w, 0xf7, 6, R(RCX), false);
 	}
+	if (short_done)
+		patch8(j, short_done);
 	if (done)
 		patch8(j, done);
 	st(j, pc[1].r.a, rem ? RDX : RAX);

@@ -227,6 +227,15 @@
 (assert_trap (invoke "rem64" (i64.const 1) (i64.const 0)) "integer divide by zero")
 (assert_return (invoke "remu64" (i64.const -1) (i64.const 10)) (i64.const 5))
 (assert_trap (invoke "div64_m1" (i64.const 0x8000000000000000)) "integer overflow")
+;; 64-bit operands that fit in 32 bits take a shorter divide; the ones around it do not
+(assert_return (invoke "div64" (i64.const 100) (i64.const 7)) (i64.const 14))
+(assert_return (invoke "rem64" (i64.const 100) (i64.const 7)) (i64.const 2))
+(assert_return (invoke "remu64" (i64.const 0xffffffff) (i64.const 0x10)) (i64.const 15))
+(assert_return (invoke "div64" (i64.const 0xffffffff) (i64.const 0x100000000)) (i64.const 0))
+(assert_return (invoke "div64" (i64.const 0x100000000) (i64.const 0xffffffff)) (i64.const 1))
+(assert_return (invoke "rem64" (i64.const 0x100000005) (i64.const 0x100000000)) (i64.const 5))
+(assert_return (invoke "div64" (i64.const 0xfffffffe) (i64.const 0xffffffff)) (i64.const 0))
+(assert_return (invoke "rem64" (i64.const -5) (i64.const 3)) (i64.const -2))
 (assert_return (invoke "div64_m1" (i64.const 9)) (i64.const -9))
 
 ;; floats: NaN compares, signed zeros, copysign with constants, conversions of extremes
