@@ -336,9 +336,11 @@ def migrate_cli(args, tmp, d, procs):
     # the console stream would miss what the guest printed since it arrived.
     dcon = Console(os.path.join(host_b, "vm", "api.sock"))
     wait_counter(dcon, 0, 10)
-    # Joined as text: the line printed at the switch may be split between the two.
-    before = counters(con.out.decode(errors="replace"))
-    seq = counters(con.out.decode(errors="replace") + cli(host_b, "logs", "vm").stdout)
+    # Both consoles whole (vessel logs: the source's last run, the destination's run),
+    # joined as text: the line printed at the switch may be split between the two.
+    src_text = cli(host_a, "logs", "vm").stdout
+    before = counters(src_text)
+    seq = counters(src_text + cli(host_b, "logs", "vm").stdout)
     assert_consecutive(seq, "CLI migration: source then destination")
     assert seq[-1] > before[-1] + 10
     stop_counter(dcon)
