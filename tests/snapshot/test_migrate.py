@@ -335,7 +335,7 @@ def migrate_cli(args, tmp, d, procs):
     # The destination's whole console from its start (vessel logs): attached only now,
     # the console stream would miss what the guest printed since it arrived.
     dcon = Console(os.path.join(host_b, "vm", "api.sock"))
-    wait_counter(dcon, 0, 10)
+    wait_counter(dcon, 0, 15)
     # Both consoles whole (vessel logs: the source's last run, the destination's run),
     # joined as text: the line printed at the switch may be split between the two.
     src_text = cli(host_a, "logs", "vm").stdout
