@@ -132,7 +132,7 @@ static struct {
 	const void *key;
 	uint16_t op;
 } op_map[1024];
-static bool have_lzcnt, have_tzcnt, have_popcnt;
+static bool have_lzcnt, have_tzcnt, have_popcnt, have_sse41;
 static pthread_once_t jit_once = PTHREAD_ONCE_INIT;
 
 static void jit_init(void)
@@ -148,6 +148,8 @@ static void jit_init(void)
 	unsigned a, b, c, d;
 	if (__get_cpuid(1, &a, &b, &c, &d))
 		have_popcnt = c & (1u << 23);
+	if (__get_cpuid(1, &a, &b, &c, &d))
+		have_sse41 = c & (1u << 19);
 	if (__get_cpuid(0x80000001, &a, &b, &c, &d))
 		have_lzcnt = c & (1u << 5);
 	if (__get_cpuid_count(7, 0, &a, &b, &c, &d))
@@ -1240,6 +1242,62 @@ static void emit_bitcount(struct jit *j, bool w, uint32_t opc, const union wasm_
 	st(j, pc[1].r.a, r);
 }
 
+/* xmm1 = a float constant */
+static void fconst(struct jit *j, bool f64, double v)
+{
+	uint64_t bits;
+	if (f64) {
+		memcpy(&bits, &v, 8);
+	} else {
+		float f = (float)v;
+		uint32_t u;
+		memcpy(&u, &f, 4);
+		bits = u;
+	}
+	mov_imm(j, RAX, bits);
+	ins(j, 0x66, f64, 0x0f6e, 1, R(RAX), false);
+}
+
+/*
+ * Trapping float-to-int: NaN first, then the open range (lo, hi) that the interpreter
+ * checks (the bounds are exact in the source type); then cvttss2si/cvttsd2si, 64-bit
+ * when w (the unsigned 32-bit results come from a 64-bit conversion).
+ */
+static void emit_trunc(struct jit *j, const union wasm_cell *pc, bool f64, bool w, double lo,
+		       double hi)
+{
+	uint8_t cmp_pfx = f64 ? 0x66 : 0;
+	fload(j, f64, 0, pc[1].r.b);
+	ins(j, cmp_pfx, false, 0x0f2e, 0, R(0), false);
+	trap_if(j, CC_P, WASM_TRAP_BAD_CONVERSION);
+	fconst(j, f64, lo);
+	ins(j, cmp_pfx, false, 0x0f2e, 0, R(1), false); /* x > lo */
+	trap_if(j, CC_BE, WASM_TRAP_INT_OVERFLOW);
+	fconst(j, f64, hi);
+	ins(j, cmp_pfx, false, 0x0f2e, 1, R(0), false); /* hi > x */
+	trap_if(j, CC_BE, WASM_TRAP_INT_OVERFLOW);
+	int r = work_reg(j, pc[1].r.a, -1);
+	ins(j, f64 ? 0xf2 : 0xf3, w, 0x0f2c, r, R(0), false);
+	if (w && hi == 4294967296.0)
+		ins(j, 0, false, 0x8b, r, R(r), false); /* u32: clear the upper half */
+	st(j, pc[1].r.a, r);
+}
+
+/* floor, ceil, trunc, nearest (to even) with SSE4.1 round; NaNs come out quieted */
+static bool emit_round(struct jit *j, int op, const union wasm_cell *pc)
+{
+	if (!have_sse41)
+		return false;
+	bool f64 = op >= WASM_IOP_f64_abs;
+	int base = f64 ? WASM_IOP_f64_ceil : WASM_IOP_f32_ceil;
+	static const uint8_t mode[4] = {2, 1, 3, 0}; /* ceil, floor, trunc, nearest */
+	fload(j, f64, 0, pc[1].r.b);
+	ins(j, 0x66, false, f64 ? 0x0f3a0b : 0x0f3a0a, 0, R(0), false);
+	b1(j, (uint8_t)(8 | mode[op - base]));
+	fstore(j, f64, pc[1].r.a, 0);
+	return true;
+}
+
 static bool emit_unary(struct jit *j, int op, const union wasm_cell *pc)
 {
 	uint32_t d = pc[1].r.a, a = pc[1].r.b;
@@ -1335,6 +1393,33 @@ static bool emit_unary(struct jit *j, int op, const union wasm_cell *pc)
 	case WASM_IOP_f64_convert_i64_s:
 		emit_cvt(j, true, true, false, pc);
 		return true;
+	case WASM_IOP_i32_trunc_f32_s:
+		emit_trunc(j, pc, false, false, -2147483904.0, 2147483648.0);
+		return true;
+	case WASM_IOP_i32_trunc_f32_u:
+		emit_trunc(j, pc, false, true, -1.0, 4294967296.0);
+		return true;
+	case WASM_IOP_i32_trunc_f64_s:
+		emit_trunc(j, pc, true, false, -2147483649.0, 2147483648.0);
+		return true;
+	case WASM_IOP_i32_trunc_f64_u:
+		emit_trunc(j, pc, true, true, -1.0, 4294967296.0);
+		return true;
+	case WASM_IOP_i64_trunc_f32_s:
+		emit_trunc(j, pc, false, true, -9223373136366403584.0, 9223372036854775808.0);
+		return true;
+	case WASM_IOP_i64_trunc_f64_s:
+		emit_trunc(j, pc, true, true, -9223372036854777856.0, 9223372036854775808.0);
+		return true;
+	case WASM_IOP_f32_floor:
+	case WASM_IOP_f32_ceil:
+	case WASM_IOP_f32_trunc:
+	case WASM_IOP_f32_nearest:
+	case WASM_IOP_f64_floor:
+	case WASM_IOP_f64_ceil:
+	case WASM_IOP_f64_trunc:
+	case WASM_IOP_f64_nearest:
+		return emit_round(j, op, pc);
 	case WASM_IOP_f32_demote_f64:
 		fload(j, true, 0, a);
 		ins(j, 0xf2, false, 0x0f5a, 0, R(0), false);

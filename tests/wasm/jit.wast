@@ -333,3 +333,19 @@
 (assert_return (invoke "big_cmp" (i64.const 0xffffffff)) (i32.const 2))
 (assert_return (invoke "big_cmp" (i64.const 0x100000000)) (i32.const 1))
 (assert_return (invoke "big_cmp" (i64.const -0x100000001)) (i32.const 0))
+
+;; rounding and trapping conversions compiled inline
+(module
+  (func (export "f") (param f64) (result f64) (f64.nearest (local.get 0)))
+  (func (export "g") (param f32) (result i32) (i32.trunc_f32_u (local.get 0)))
+  (func (export "h") (param f64) (result i64) (i64.trunc_f64_s (local.get 0))))
+(assert_return (invoke "f" (f64.const 2.5)) (f64.const 2))
+(assert_return (invoke "f" (f64.const -3.5)) (f64.const -4))
+(assert_return (invoke "f" (f64.const -0.4)) (f64.const -0))
+(assert_return (invoke "g" (f32.const 4294967040)) (i32.const -256))
+(assert_trap (invoke "g" (f32.const 4294967296)) "integer overflow")
+(assert_return (invoke "g" (f32.const -0.9)) (i32.const 0))
+(assert_trap (invoke "g" (f32.const -1)) "integer overflow")
+(assert_return (invoke "h" (f64.const -9223372036854775808)) (i64.const 0x8000000000000000))
+(assert_trap (invoke "h" (f64.const 9223372036854775808)) "integer overflow")
+(assert_trap (invoke "h" (f64.const nan)) "invalid conversion to integer")
