@@ -256,44 +256,69 @@ static void snapshot_load(struct vm *vm, const struct api_request *req, struct a
 
 /* ---- migration --------------------------------------------------------------------------- */
 
-/* {"<key>": "tcp:H:P", "copy_storage": bool (optional)}: the address, or NULL (answered). */
-static const char *migrate_body(const struct api_request *req, const char *key, bool *copy,
-				json_t **root, struct api_reply *rep)
+/* The optional booleans of a migration request. */
+struct migrate_flags {
+	bool copy_storage, verify;
+};
+
+/* Take an optional boolean out of the request (*j, replaced by a copy without it): false and
+ * an answer if it is not a boolean. */
+static bool take_flag(json_t **j, const char *name, bool *val, struct api_reply *rep)
 {
-	*copy = false;
+	json_t *flag = json_is_object(*j) ? json_object_get(*j, name) : NULL;
+	*val = json_is_true(flag);
+	if (!flag)
+		return true;
+	if (!json_is_boolean(flag)) {
+		char msg[80];
+		snprintf(msg, sizeof(msg), "'%s' must be true or false", name);
+		api_reply_error(rep, 400, msg);
+		return false;
+	}
+	json_t *rest = json_copy(*j);
+	json_object_del(rest, name);
+	json_decref(*j);
+	*j = rest;
+	return true;
+}
+
+/*
+ * {"<key>": "tcp:H:P", "copy_storage": bool, "verify": bool} (the booleans optional,
+ * "verify" only for the source): the address, or NULL (answered).
+ */
+static const char *migrate_body(const struct api_request *req, const char *key,
+				struct migrate_flags *f, bool with_verify, json_t **root,
+				struct api_reply *rep)
+{
+	*f = (struct migrate_flags){0};
 	json_t *j = NULL;
 	json_error_t je;
 	if (!req->body_too_big)
 		j = json_loadb(req->body ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES,
 			       &je);
-	json_t *flag = json_is_object(j) ? json_object_get(j, "copy_storage") : NULL;
-	if (flag && !json_is_boolean(flag)) {
+	if (!j || !take_flag(&j, "copy_storage", &f->copy_storage, rep) ||
+	    (with_verify && !take_flag(&j, "verify", &f->verify, rep))) {
+		bool answered = j != NULL;
 		json_decref(j);
-		api_reply_error(rep, 400, "'copy_storage' must be true or false");
-		return NULL;
+		/* Not JSON at all: body_string() gives the usual answer. */
+		return answered ? NULL : body_string(req, key, root, rep);
 	}
-	*copy = json_is_true(flag);
-	/* The rest as strictly as the other paths: a copy without the flag. */
-	if (flag) {
-		json_t *rest = json_copy(j);
-		json_object_del(rest, "copy_storage");
-		char *text = json_dumps(rest, JSON_COMPACT);
-		json_decref(rest);
-		json_decref(j);
-		struct api_request r2 = *req;
-		r2.body = text;
-		r2.body_len = text ? strlen(text) : 0;
-		const char *v = body_string(&r2, key, root, rep);
-		free(text);
-		return v;
-	}
+	/* The rest as strictly as the other paths. */
+	char *text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
-	return body_string(req, key, root, rep);
+	struct api_request r2 = *req;
+	r2.body = text;
+	r2.body_len = text ? strlen(text) : 0;
+	const char *v = text ? body_string(&r2, key, root, rep) : NULL;
+	if (!text)
+		api_reply_error(rep, 500, "out of memory");
+	free(text);
+	return v;
 }
 
 struct migrate_job {
 	const char *to;
-	bool copy_storage;
+	struct migrate_flags f;
 	json_t *config;
 	struct migrate_stats st;
 	struct verr *err;
@@ -306,7 +331,8 @@ static int migrate_running(const struct vm_snapshot_ctx *c, void *arg)
 	if (fd < 0)
 		return fd;
 	char *text = json_dumps(job->config, JSON_COMPACT | JSON_SORT_KEYS);
-	int r = text ? migrate_send(c->m, text, fd, job->copy_storage, &job->st, job->err)
+	int r = text ? migrate_send(c->m, text, fd, job->f.copy_storage, job->f.verify, &job->st,
+				    job->err)
 		     : verr_set(job->err, ENOMEM, "out of memory");
 	free(text);
 	close(fd);
@@ -319,27 +345,27 @@ static int migrate_running(const struct vm_snapshot_ctx *c, void *arg)
 static void migrate_out(struct vm *vm, const struct api_request *req, struct api_reply *rep)
 {
 	json_t *body;
-	bool copy;
-	const char *to = migrate_body(req, "to", &copy, &body, rep);
+	struct migrate_flags f;
+	const char *to = migrate_body(req, "to", &f, true, &body, rep);
 	if (!to)
 		return;
 	struct verr err = {{0}};
-	struct migrate_job job = {
-	    .to = to, .copy_storage = copy, .config = vm_config_json(vm), .err = &err};
+	struct migrate_job job = {.to = to, .f = f, .config = vm_config_json(vm), .err = &err};
 	int r = job.config ? vm_with_running_machine(vm, migrate_running, &job, &err)
 			   : verr_set(&err, ENOMEM, "out of memory");
 	if (r)
 		reply_result(rep, r == -EBUSY || r == -EINVAL ? r : -EIO, &err);
 	else
 		api_reply_json(rep, 200,
-			       json_pack("{s:i, s:I, s:I, s:I, s:I, s:i, s:I, s:I}", "rounds",
+			       json_pack("{s:i, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I}", "rounds",
 					 (int)job.st.rounds, "pages", (json_int_t)job.st.pages_sent,
 					 "bytes", (json_int_t)job.st.bytes_sent, "total_ms",
 					 (json_int_t)(job.st.total_us / 1000), "downtime_us",
 					 (json_int_t)job.st.downtime_us, "throttle_ms",
 					 (int)job.st.throttle_ms, "disk_chunks",
 					 (json_int_t)job.st.disk_chunks, "disk_bytes",
-					 (json_int_t)job.st.disk_bytes));
+					 (json_int_t)job.st.disk_bytes, "verified_pages",
+					 (json_int_t)job.st.verified_pages));
 	json_decref(job.config);
 	json_decref(body);
 }
@@ -359,15 +385,15 @@ static int receive_machine(struct machine *m, void *arg)
 static void migrate_in(struct vm *vm, const struct api_request *req, struct api_reply *rep)
 {
 	json_t *body;
-	bool copy;
-	const char *listen_on = migrate_body(req, "listen", &copy, &body, rep);
+	struct migrate_flags f;
+	const char *listen_on = migrate_body(req, "listen", &f, false, &body, rep);
 	if (!listen_on)
 		return;
 	struct verr err = {{0}};
 	int fd = migrate_accept(listen_on, 60000, &err);
 	int r = fd;
 	if (fd >= 0) {
-		struct incoming in = {fd, copy, &err};
+		struct incoming in = {fd, f.copy_storage, &err};
 		r = vm_start_restored(vm, receive_machine, &in, &err);
 		migrate_answer(fd, r, err.msg);
 		close(fd);

@@ -23,6 +23,7 @@
 #include "machine/virt.h"
 #include "snapshot/format.h"
 #include "snapshot/migrate_disk.h"
+#include "snapshot/migrate_verify.h"
 #include "snapshot/snapshot.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -34,6 +35,7 @@
 #define MIG_STATE      3
 #define MIG_DONE       4
 #define MIG_SYNC       5 /* answered 'S' once everything before it is applied */
+#define MIG_VERIFY     8 /* after STATE: digests of guest pages (migrate_verify.h) */
 #define MIG_MAX_MSG    (16u << 20)
 #define MIG_BATCH      256 /* pages per PAGES message */
 #define MIG_MAX_ROUNDS 30
@@ -201,6 +203,7 @@ struct mig_src {
 	ZSTD_CCtx *zc;
 	struct migrate_stats *st;
 	struct migdisk *disks; /* copy_storage, else NULL */
+	bool verify;	       /* send page digests after the state */
 };
 
 static int flush_pages(struct mig_src *s, struct verr *err)
@@ -346,6 +349,23 @@ static int precopy(struct mig_src *s, struct machine *m, struct verr *err)
 	return n < 0 ? (int)n : 0;
 }
 
+/* The digest of every page, with the guest paused (migrate_verify.c). */
+static int send_digests(struct mig_src *s, struct verr *err)
+{
+	size_t cap = sizeof(struct mig_verify_hdr) + 8 * (size_t)MIG_VERIFY_MAX_PAGES;
+	uint8_t *buf = malloc(cap);
+	if (!buf)
+		return verr_set(err, ENOMEM, "out of memory");
+	int r = 0;
+	size_t len;
+	for (uint64_t pg = 0; !r && (len = mig_verify_build(s->p.mem, pg, buf, cap));) {
+		r = send_msg(s->fd, MIG_VERIFY, buf, len, err);
+		pg += (len - sizeof(struct mig_verify_hdr)) / 8;
+	}
+	free(buf);
+	return r;
+}
+
 /*
  * Stop-and-copy: the last dirty pages and disk chunks (the queues are quiesced:
  * no write in flight), or the disks handed over; then the state.
@@ -375,6 +395,8 @@ static int stop_and_copy(struct mig_src *s, struct machine *m, const char *confi
 	if (!r)
 		r = send_msg(s->fd, MIG_STATE, blob, (size_t)size, err);
 	free(blob);
+	if (!r && s->verify)
+		r = send_digests(s, err);
 	if (!r)
 		r = send_msg(s->fd, MIG_DONE, "", 0, err);
 	if (r)
@@ -391,12 +413,12 @@ static int stop_and_copy(struct mig_src *s, struct machine *m, const char *confi
 	return verr_set(err, EIO, "the destination failed: %s", ans + 1);
 }
 
-int migrate_send(struct machine *m, const char *config, int fd, bool copy_storage,
+int migrate_send(struct machine *m, const char *config, int fd, bool copy_storage, bool verify,
 		 struct migrate_stats *st, struct verr *err)
 {
 	memset(st, 0, sizeof(*st));
 	int64_t t0 = host_monotonic_ns();
-	struct mig_src s = {.fd = fd, .st = st};
+	struct mig_src s = {.fd = fd, .st = st, .verify = verify};
 	machine_get_parts(m, &s.p);
 	s.npages = s.p.mem->size / GUEST_PAGE_SIZE;
 	s.bitmap = calloc((s.npages + 63) / 64, sizeof(uint64_t));
@@ -481,6 +503,8 @@ int migrate_send(struct machine *m, const char *config, int fd, bool copy_storag
 		machine_resume(m);
 	if (lost)
 		machine_request_quit(m);
+	if (!r && verify) /* the destination answered K: it found every page equal */
+		st->verified_pages = s.npages;
 	st->downtime_us = (uint64_t)(t2 - t1) / 1000;
 	st->total_us = (uint64_t)(t2 - t0) / 1000;
 	ZSTD_freeCCtx(s.zc);
@@ -496,7 +520,7 @@ static int recv_msg(int fd, struct mig_msg *h, uint8_t *buf, struct verr *err)
 	int r = recv_all(fd, h, sizeof(*h), err);
 	if (r)
 		return r;
-	if (h->length > MIG_MAX_MSG || h->zero || h->type < MIG_HELLO || h->type > MIG_DISK)
+	if (h->length > MIG_MAX_MSG || h->zero || h->type < MIG_HELLO || h->type > MIG_VERIFY)
 		return verr_set(err, EINVAL, "migration stream: bad message header");
 	r = recv_all(fd, buf, h->length, err);
 	if (!r && snap_crc32(0, buf, h->length) != h->crc)
@@ -589,6 +613,7 @@ static int receive_stream(struct machine *m, const struct machine_parts *p, int 
 			  ZSTD_DCtx *zd, struct migdisk *disks, struct verr *err)
 {
 	bool have_state = false;
+	uint64_t verified = 0;
 	struct mig_msg h;
 	for (;;) {
 		int r = recv_msg(fd, &h, buf, err);
@@ -609,7 +634,9 @@ static int receive_stream(struct machine *m, const struct machine_parts *p, int 
 		else if (h.type == MIG_STATE && !have_state) {
 			r = load_state(m, buf, h.length, err);
 			have_state = true;
-		} else if (h.type == MIG_DONE && have_state)
+		} else if (h.type == MIG_VERIFY && have_state)
+			r = mig_verify_check(p->mem, buf, h.length, &verified, err);
+		else if (h.type == MIG_DONE && have_state)
 			return disks && !disks->have_info
 				   ? verr_set(err, EINVAL, "migration stream: no DISKS")
 				   : 0;

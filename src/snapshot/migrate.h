@@ -32,6 +32,7 @@ struct migrate_stats {
 	uint64_t total_us, downtime_us;
 	unsigned throttle_ms;		  /* the longest pause per round imposed on the guest */
 	uint64_t disk_chunks, disk_bytes; /* copy_storage: chunks sent, stream bytes they took */
+	uint64_t verified_pages;	  /* verify: pages the destination found equal */
 };
 
 /* "tcp:HOST:PORT": a connected socket, or -errno. */
@@ -42,9 +43,11 @@ int migrate_accept(const char *spec, unsigned timeout_ms, struct verr *err);
 /*
  * Source side, with the machine running.  On success (0) the destination
  * runs the guest and the machine here is left paused: end it.  On failure
- * (-errno, err says why) the machine runs on as before.
+ * (-errno, err says why) the machine runs on as before.  With 'verify' the
+ * destination also compares a digest of every page with its memory before it
+ * runs the guest (migrate_verify.c) and refuses if one differs.
  */
-int migrate_send(struct machine *m, const char *config, int fd, bool copy_storage,
+int migrate_send(struct machine *m, const char *config, int fd, bool copy_storage, bool verify,
 		 struct migrate_stats *st, struct verr *err);
 
 /*
