@@ -9,7 +9,7 @@
  *       the same sizes with --copy-storage), starts its VMM waiting for the
  *       source, and returns once the VM runs here.  If the migration fails
  *       nothing is left of NAME.
- *   vessel migrate NAME --to tcp:HOST:PORT [--copy-storage]
+ *   vessel migrate NAME --to tcp:HOST:PORT [--copy-storage] [--verify]
  *       on the source: moves the running VM there; its VMM ends, the VM is
  *       left defined and stopped here.
  */
@@ -34,7 +34,7 @@
 
 static int migrate_usage(FILE *f, int st)
 {
-	fputs("usage: vessel migrate NAME --to tcp:HOST:PORT [--copy-storage]\n"
+	fputs("usage: vessel migrate NAME --to tcp:HOST:PORT [--copy-storage] [--verify]\n"
 	      "       vessel receive NAME --listen tcp:HOST:PORT [--copy-storage] "
 	      "[flags of vessel create]\n",
 	      f);
@@ -49,7 +49,7 @@ static bool is_help(const char *a)
 static int cmd_migrate(int argc, char **argv)
 {
 	const char *name = NULL, *to = NULL;
-	bool copy = false;
+	bool copy = false, verify = false;
 	for (int i = 1; i < argc; i++) {
 		if (is_help(argv[i]))
 			return migrate_usage(stdout, 0);
@@ -59,6 +59,8 @@ static int cmd_migrate(int argc, char **argv)
 			to = argv[i] + 5;
 		else if (!strcmp(argv[i], "--copy-storage"))
 			copy = true;
+		else if (!strcmp(argv[i], "--verify"))
+			verify = true;
 		else if (argv[i][0] != '-' && !name)
 			name = argv[i];
 		else {
@@ -87,7 +89,9 @@ static int cmd_migrate(int argc, char **argv)
 		return manage_fail("migrate", name, err.msg);
 	char sock[PATH_MAX];
 	mstate_path(&s, name, "api.sock", sock, sizeof(sock));
-	json_t *req = json_pack("{s:s, s:b}", "to", to, "copy_storage", copy), *ans = NULL;
+	json_t *req =
+		   json_pack("{s:s, s:b, s:b}", "to", to, "copy_storage", copy, "verify", verify),
+	       *ans = NULL;
 	mclient_set_timeout(MIGRATE_REQUEST_MS);
 	int code = mclient_json(sock, "PUT", "/migrate", req, &ans, &err);
 	mstate_unlock(lock);
@@ -103,6 +107,8 @@ static int cmd_migrate(int argc, char **argv)
 	if (copy)
 		printf(", %lld MiB of disk sent",
 		       (long long)json_integer_value(json_object_get(ans, "disk_bytes")) >> 20);
+	if (verify)
+		printf(", every page checked at the destination");
 	printf(")\n");
 	json_decref(ans);
 	return 0;

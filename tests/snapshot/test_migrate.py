@@ -14,11 +14,12 @@ stops rather than run a second copy); destinations fed garbage, a truncated stre
 disk, bad lengths, unknown disks, disks of another size, disk data without
 its header, a mode mismatch): refused, nothing written, the VM unstarted.
 
-With --live (suite 'migrate-live', left out of ./test while the known bug of
-docs/snapshot.md is open), real migrations of the counting guest while it
-runs: the source's console output up to the switch followed by the
-destination's is one run of consecutive values, the source process ends, the
-network is up at the destination:
+With --live (in e2e, and alone as suite 'migrate-live'), real migrations of
+the counting guest while it runs, each with "verify" (the destination checks
+every guest page against the source's before it runs the guest): the
+source's console output up to the switch followed by the destination's is
+one run of consecutive values, the source process ends, the network is up at
+the destination:
   nodisk   no disk;
   shared   its disk on shared storage (both name the same qcow2 image): the
            counter writes the disk throughout, and the disk holds the last
@@ -155,9 +156,15 @@ def md5_of(out):
 
 
 def switch_over(api, dapi, dcon, con, src, t, result, body):
-    """Migrate and check the counter runs on at the destination without a gap."""
+    """Migrate and check the counter runs on at the destination without a gap.
+
+    With "verify" the destination compares a digest of every guest page with
+    the source's before it runs the guest: a page lost on the way fails the
+    migration here rather than as a guest that breaks later."""
+    body = dict(body, verify=True)
     st, stats, _ = api.put("/migrate", body)
     assert st == 200, (st, stats)
+    assert stats["verified_pages"] > 0, stats
     t.join(60)
     assert result["res"][0] == 204, result
     print(f"migration: {stats}")
@@ -317,8 +324,10 @@ def migrate_cli(args, tmp, d, procs):
         assert recv.poll() is None, recv.communicate()
         assert time.monotonic() < deadline, "vessel receive does not listen"
         time.sleep(0.05)
-    out = cli(host_a, "migrate", "vm", "--to", f"tcp:127.0.0.1:{port}", "--copy-storage")
+    out = cli(host_a, "migrate", "vm", "--to", f"tcp:127.0.0.1:{port}", "--copy-storage",
+              "--verify")
     print(out.stdout.strip())
+    assert "every page checked" in out.stdout, out.stdout
     rout, rerr = recv.communicate(timeout=60)
     assert recv.returncode == 0, (rout, rerr)
     print(rout.strip())
@@ -666,8 +675,7 @@ def failure_cases(args, tmp, d, procs):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vessel", required=True)
-    # Without --live: the failure cases only.  With it: the real migrations, which are
-    # left out of ./test while their known bug is open (docs/snapshot.md).
+    # Without --live: the failure cases only.  With it: the real migrations.
     ap.add_argument("--live", action="store_true")
     ap.add_argument("--only", help="live: nodisk, shared, copy or cli")
     args = ap.parse_args()
