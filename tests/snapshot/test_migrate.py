@@ -140,6 +140,17 @@ def stop_vmm(api, proc):
         kill(proc)
 
 
+def kill_once_written(image, blocks, proc):
+    """Kill proc (in a thread) once image holds more than 'blocks' 512-byte blocks."""
+    def cut():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and os.stat(image).st_blocks <= blocks:
+            time.sleep(0.002)
+        proc.kill()
+
+    threading.Thread(target=cut, daemon=True).start()
+
+
 def guest_md5(con, dev, skip, count):
     """md5 of 'count' 64 KiB blocks of 'dev' from block 'skip', read past the page cache."""
     st, out = con.run(f"sync; echo 3 > /proc/sys/vm/drop_caches; "
@@ -399,14 +410,8 @@ def cut_during_disk_copy(args, tmp, d, procs):
     procs.append(dproc)
     base = os.stat(b).st_blocks
 
-    def cut():
-        # Killed once the first disk data arrived, long before the 16 MiB are through.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and os.stat(b).st_blocks <= base:
-            time.sleep(0.002)
-        dproc.kill()
-
-    threading.Thread(target=cut, daemon=True).start()
+    # Killed once the first disk data arrived, long before the 16 MiB are through.
+    kill_once_written(b, base, dproc)
     st, body, _ = api.put("/migrate", {"to": f"tcp:127.0.0.1:{port}", "copy_storage": True})
     assert st >= 400, (st, body)
     print("cut during the disk copy:", body["error"])
@@ -438,13 +443,7 @@ def cut_during_disk_copy(args, tmp, d, procs):
     procs.append(dproc)
     base = os.stat(b2).st_blocks
 
-    def cut_source():
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and os.stat(b2).st_blocks <= base:
-            time.sleep(0.002)
-        src2.kill()
-
-    threading.Thread(target=cut_source, daemon=True).start()
+    kill_once_written(b2, base, src2)
     try:
         api2.put("/migrate", {"to": f"tcp:127.0.0.1:{port}", "copy_storage": True})
     except OSError:

@@ -99,14 +99,7 @@ def main():
         cli.run("start", "src")
         cli.wait_log("src", READY)
         time.sleep(0.5)
-        # The console command follows the output as long as there is some: send, then leave.
-        con = subprocess.Popen([cli.vessel, "console", "src"], env=cli.env,
-                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-        con.stdin.write((COUNTER + "\n").encode())
-        con.stdin.flush()
-        time.sleep(1.5)
-        con.kill()
-        con.wait()
+        cli.send("src", COUNTER)
         vals = cli.wait_counter_past("src", 20)
         snap = os.path.join(tmp, "snap")
         out = cli.run("snapshot", "src", snap).stdout
