@@ -36,19 +36,34 @@ def cpu_seconds(pid):
 
 
 def rss_outside_guest_ram(pid):
-    """Resident kB of every mapping but the guest RAM (the largest mapping >= RAM size)."""
+    """Resident kB of every mapping but the guest RAM (the largest mapping >= RAM size).
+
+    Vessel's JIT code buffer is one memfd mapped twice (executable, and writable
+    elsewhere): the kernel's Rss counts its pages once per mapping, so mappings of
+    the same memfd inode count once (the larger)."""
     maps, cur = [], None
     with open(f"/proc/{pid}/smaps") as f:
         for line in f:
             head = line.split()
             if "-" in head[0] and len(head) >= 5 and ":" not in head[0]:
                 lo, hi = (int(x, 16) for x in head[0].split("-"))
-                cur = [hi - lo, 0]
+                path = head[5] if len(head) > 5 else ""
+                twin = (head[4], path) if path.startswith("/memfd:") else None
+                cur = [hi - lo, 0, twin]
                 maps.append(cur)
             elif head[0] == "Rss:" and cur is not None:
                 cur[1] = int(head[1])
     ram = max((m for m in maps if m[0] >= MEM_MB << 20), key=lambda m: m[0], default=None)
-    return sum(m[1] for m in maps if m is not ram)
+    twins = {}
+    total = 0
+    for m in maps:
+        if m is ram:
+            continue
+        if m[2] is None:
+            total += m[1]
+        else:
+            twins[m[2]] = max(twins.get(m[2], 0), m[1])
+    return total + sum(twins.values())
 
 
 def peak_rss_mib(pid):
