@@ -37,17 +37,10 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "snapshot"))
 from snaptest import (NODISK_COUNTER, READY, Api, Console, configure, guest_dir, kill,  # noqa: E402
-                      ok, start_vmm)
+                      free_port, ok, start_vmm)
 
 BUSY = "(while true; do dd if=/dev/urandom of=/tmp/busy bs=1M count=64 2>/dev/null; done) &"
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def private_kib(pid):

@@ -1,6 +1,7 @@
 """Helpers for the snapshot tests: a VMM with the default guest, a counter in it."""
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -58,6 +59,15 @@ def wait_counter(con, start, n, timeout=30.0):
             return vals
         con.read_some(0.2)
     raise AssertionError(f"counter did not reach {n} lines: {con.out[-300:]!r}")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 free at the moment of asking."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
 
 
 def kill(proc):

@@ -44,19 +44,12 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from snaptest import (COUNTER, NODISK_COUNTER, READY, Api, Console,  # noqa: E402
+from snaptest import (COUNTER, NODISK_COUNTER, READY, Api, Console, free_port,  # noqa: E402
                       assert_consecutive, configure, counters, guest_dir, kill, ok,
                       start_vmm, wait_counter)
 
 MIB = 1 << 20
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def make_disk(vessel, path, size="32M"):
