@@ -122,31 +122,30 @@ def corrupt_copies(snap, tmp):
     return out
 
 
+def refused_load(vessel, tmp, d, snap, what, path, expect, **kw):
+    """A fresh VMM configured from the snapshot's disk (with configure()'s kw) refuses to
+    load 'path' with 400 naming 'expect', and stays configuring."""
+    sock = os.path.join(tmp, f"bad-{what}.sock")
+    proc = start_vmm(vessel, sock, "bad")
+    api = Api(sock)
+    configure(api, d, snap + ".disk-disk0", **kw)
+    st, body, _ = api.put("/snapshot/load", {"path": path})
+    assert st == 400 and expect in body["error"], f"{what}: {st} {body}"
+    st, info, _ = api.get("/vm")
+    assert info["state"] == "configuring", f"{what}: {info}"
+    kill(proc)
+    return body["error"]
+
+
 def check_bad(vessel, tmp, d, snap):
     for what, (path, expect) in corrupt_copies(snap, tmp).items():
-        sock = os.path.join(tmp, f"bad-{what}.sock")
-        proc = start_vmm(vessel, sock, "bad")
-        api = Api(sock)
-        configure(api, d, snap + ".disk-disk0")
-        st, body, _ = api.put("/snapshot/load", {"path": path})
-        assert st == 400 and expect in body["error"], f"{what}: {st} {body}"
-        st, info, _ = api.get("/vm")
-        assert info["state"] == "configuring", f"{what}: {info}"
-        kill(proc)
-        print(f"bad snapshot ({what}): {body['error']}")
+        error = refused_load(vessel, tmp, d, snap, what, path, expect)
+        print(f"bad snapshot ({what}): {error}")
     # Another machine config: less memory, and no network interface.
     for what, kw, expect in (("memory", {"memory": 128}, "memory"),
                              ("devices", {"nic": False}, "other devices")):
-        sock = os.path.join(tmp, f"cfg-{what}.sock")
-        proc = start_vmm(vessel, sock, "bad")
-        api = Api(sock)
-        configure(api, d, snap + ".disk-disk0", **kw)
-        st, body, _ = api.put("/snapshot/load", {"path": snap})
-        assert st == 400 and expect in body["error"], f"{what}: {st} {body}"
-        st, info, _ = api.get("/vm")
-        assert info["state"] == "configuring", f"{what}: {info}"
-        kill(proc)
-        print(f"other machine ({what}): {body['error']}")
+        error = refused_load(vessel, tmp, d, snap, f"cfg-{what}", snap, expect, **kw)
+        print(f"other machine ({what}): {error}")
 
 
 def main():
