@@ -7,6 +7,8 @@
  *   by physical address, so the same code may run at several virtual pcs),
  *   one 8-byte stack slot at [rsp] for slow-path results.  Every guest
  *   register lives in h->x; rax, rcx, rdx, rsi, rdi are scratch.
+ *   r11 holds h->instret from the prologue to every epilogue and call
+ *   (see INSTRET), across chained blocks.
  * Loads and stores check the data TLB inline like the interpreter's fast
  * path; misses go to out-of-line code after the block that calls
  * mem_load/mem_store and, when they fail, raises the exception.
@@ -35,7 +37,7 @@
 /* Room a block may need at most: 129 instructions of at most ~250 bytes each. */
 #define JIT_BLOCK_MAX (64u << 10)
 /* Bytes of the prologue (frame setup), then a jmp over the chained entry's checks. */
-#define JIT_PROLOGUE_LEN 24
+#define JIT_PROLOGUE_LEN 31
 /* Where chained exits and the lookup stub enter a block: past the frame setup. */
 #define JIT_CHAIN_ENTRY (JIT_PROLOGUE_LEN + 5)
 
@@ -50,12 +52,21 @@ enum reg { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R
  * arguments then come from h->x, as rsi and rdi may be cached), after it
  * the caller-saved ones are reloaded.
  */
-static const int8_t cache_regs[] = {RBP, R13, R14, R15, R8, R9, R10, R11, RSI, RDI};
+static const int8_t cache_regs[] = {RBP, R13, R14, R15, R8, R9, R10, RSI, RDI};
 #define NCACHE	((unsigned)sizeof(cache_regs))
 #define NCALLEE 4u
 
 /* x86 condition codes. */
 enum cc { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_L = 0xc, CC_GE = 0xd };
+
+/*
+ * The retired-instruction count lives in r11 while translated code runs:
+ * counting it in h->instret made every block exit a read-modify-write of
+ * memory, a chain of store-to-load forwarding through every block the hart
+ * runs.  The prologue loads it, every epilogue and call stores it (a call
+ * may clobber r11 and C code reads h->instret), a call reloads it.
+ */
+#define INSTRET R11
 
 #define XOFF(i) ((int32_t)(offsetof(struct hart, x) + 8 * (size_t)(i)))
 #define HOFF(f) ((int32_t)offsetof(struct hart, f))
@@ -332,8 +343,10 @@ static void pc_plus(struct emit *e, int reg, int64_t d)
 
 static void call(struct emit *e, const void *fn)
 {
+	rm(e, 1, 0x89, INSTRET, RBX, HOFF(instret));
 	mov_imm(e, RAX, (int64_t)(uintptr_t)fn);
 	rr(e, 0, 0xff, 2, RAX);
+	rm(e, 1, 0x8b, INSTRET, RBX, HOFF(instret));
 }
 
 /* Call fn after cache_writeback(e, 0) and the argument setup; reload what it clobbers. */
@@ -367,10 +380,12 @@ static void prologue(struct emit *e)
 	b1(e, 0x08);
 	rr(e, 1, 0x89, RDI, RBX);
 	rm(e, 1, 0x8b, R12, RBX, HOFF(pc));
+	rm(e, 1, 0x8b, INSTRET, RBX, HOFF(instret));
 }
 
 static void epilogue(struct emit *e)
 {
+	rm(e, 1, 0x89, INSTRET, RBX, HOFF(instret));
 	b1(e, 0x48); /* add rsp, 8 */
 	b1(e, 0x83);
 	b1(e, 0xc4);
@@ -390,9 +405,13 @@ static void epilogue(struct emit *e)
 
 static void add_instret(struct emit *e, unsigned n)
 {
-	if (n) {
-		rm(e, 1, 0x81, 0, RBX, HOFF(instret));
-		b4(e, n);
+	if (n <= 127) {
+		if (n) {
+			rr(e, 1, 0x83, 0, INSTRET); /* add r11, imm8 */
+			b1(e, n);
+		}
+	} else {
+		alu_imm(e, 1, 0, INSTRET, (int32_t)n);
 	}
 }
 
@@ -495,8 +514,7 @@ static size_t emit_chain_entry(struct emit *e, const struct block *b)
 	rm(e, 1, 0x8b, RDX, RBX, HOFF(pending)); /* x86 loads are atomic: a relaxed load */
 	rm(e, 1, 0x23, RDX, RBX, HOFF(take_mask));
 	out[0] = jcc_fwd(e, CC_NE);
-	rm(e, 1, 0x8b, RDX, RBX, HOFF(instret));
-	rm(e, 1, 0x3b, RDX, RBX, HOFF(next_timer_check));
+	rm(e, 1, 0x3b, INSTRET, RBX, HOFF(next_timer_check));
 	out[1] = jcc_fwd(e, CC_AE);
 	size_t fwd = JIT_CHAIN_ENTRY + (here(e) - start);
 	/* movabs rdx, gen: the block's gen as an immediate, rewritten by
@@ -536,8 +554,7 @@ static void emit_lookup_stub(struct emit *e)
 	rm(e, 1, 0x8b, RCX, RBX, HOFF(pending));
 	rm(e, 1, 0x23, RCX, RBX, HOFF(take_mask));
 	out[n++] = jcc_fwd(e, CC_NE);
-	rm(e, 1, 0x8b, RCX, RBX, HOFF(instret));
-	rm(e, 1, 0x3b, RCX, RBX, HOFF(next_timer_check));
+	rm(e, 1, 0x3b, INSTRET, RBX, HOFF(next_timer_check));
 	out[n++] = jcc_fwd(e, CC_AE);
 	/* rdx = &h->jc[(pc >> 1) & (JC_SIZE - 1)] */
 	rr(e, 1, 0x89, RAX, RDX);
@@ -600,8 +617,7 @@ static void exit_static(struct emit *e, int64_t delta, unsigned retired)
 		rm(e, 1, 0x8b, RCX, RBX, HOFF(pending));
 		rm(e, 1, 0x23, RCX, RBX, HOFF(take_mask));
 		size_t busy = jcc_fwd(e, CC_NE);
-		rm(e, 1, 0x8b, RCX, RBX, HOFF(instret));
-		rm(e, 1, 0x3b, RCX, RBX, HOFF(next_timer_check));
+		rm(e, 1, 0x3b, INSTRET, RBX, HOFF(next_timer_check));
 		size_t timer = jcc_fwd(e, CC_AE);
 		sext_all_in_place(e); /* the body starts with every register whole */
 		jmp_back(e, e->body);
@@ -1061,6 +1077,7 @@ struct slow {
 	uint64_t dirty; /* ... and emit.dirty there */
 	const struct insn *in;
 	unsigned index; /* instructions before it in the block */
+	int va;		/* the host register holding the virtual address */
 };
 
 struct xlate {
@@ -1099,19 +1116,49 @@ static bool memop_of(enum cpu_op op, struct memop *m)
 	return true;
 }
 
-/* Inline TLB lookup for va in rax; on a hit rcx = addend.  Records the miss branch. */
+/* Whether the host has BMI2 (rorx), looked up once. */
+static bool host_bmi2;
+
+/* edx = the byte offset of va's entry in a TLB array. */
+static void tlb_index(struct emit *e, int va)
+{
+	if (host_bmi2) {
+		/* rorx edx, va32, 8: one instruction, no copy; the bits rotated
+		 * to the top are masked off below */
+		b1(e, 0xc4);
+		b1(e, 0xe3 ^ (va >= 8 ? 0x20 : 0));
+		b1(e, 0x7b);
+		b1(e, 0xf0);
+		b1(e, 0xc0 | (RDX & 7) << 3 | (va & 7));
+		b1(e, 12 - 4);
+	} else {
+		rr(e, 0, 0x89, va, RDX);	 /* mov edx, va32 */
+		shift_imm(e, 0, 5, RDX, 12 - 4); /* shr edx, 8 */
+	}
+	alu_imm(e, 0, 4, RDX, (TLB_SIZE - 1) << 4); /* and edx: the entry's byte offset */
+}
+
+/*
+ * Inline TLB lookup for the access's virtual address, in the base register
+ * itself when the offset is 0, else in rax; on a hit rcx = addend.  Records
+ * the miss branch.
+ */
 static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, const struct memop *m)
 {
 	struct emit *e = &x->e;
-	int base = src_reg(e, in->rs1, RAX);
-	uint64_t wr = e->wr_now, dirty_now = e->dirty;	/* after the base is made whole */
-	rm(e, 1, 0x8d, RAX, base, in->imm);		/* lea rax, [base + imm]: the address */
-	rr(e, 0, 0x89, RAX, RDX);			/* mov edx, eax */
-	shift_imm(e, 0, 5, RDX, 12 - 4);		/* shr edx, 8 */
-	alu_imm(e, 0, 4, RDX, (TLB_SIZE - 1) << 4);	/* and edx: the entry's byte offset */
-	rm(e, 1, 0x03, RDX, RBX, HOFF(dtlb));		/* add rdx, h->dtlb */
-	rm(e, 1, 0x8d, RCX, RAX, (int32_t)m->size - 1); /* lea rcx, [rax + size-1] */
-	alu_imm(e, 1, 4, RCX, -4096);			/* and rcx, ~0xfff */
+	int va = src_reg(e, in->rs1, RAX);
+	uint64_t wr = e->wr_now, dirty_now = e->dirty; /* after the base is made whole */
+	if (in->imm != 0) {
+		rm(e, 1, 0x8d, RAX, va, in->imm); /* lea rax, [base + imm] */
+		va = RAX;
+	}
+	tlb_index(e, va);
+	rm(e, 1, 0x03, RDX, RBX, HOFF(dtlb)); /* add rdx, h->dtlb */
+	if (m->size == 1)
+		rr(e, 1, 0x89, va, RCX); /* mov rcx, va */
+	else
+		rm(e, 1, 0x8d, RCX, va, (int32_t)m->size - 1); /* lea rcx, [va + size-1] */
+	alu_imm(e, 1, 4, RCX, -4096);			       /* and rcx, ~0xfff */
 	int32_t set =
 	    m->store ? (int32_t)offsetof(struct tlb_set, w) : (int32_t)offsetof(struct tlb_set, r);
 	rm(e, 1, 0x3b, RCX, RDX, set + (int32_t)offsetof(struct tlb_entry, tag));
@@ -1126,10 +1173,10 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 		}
 		if (m->size == 2)
 			b1(e, 0x66);
-		rmi(e, m->fast_w, m->fast_op, v, RCX, RAX);
+		rmi(e, m->fast_w, m->fast_op, v, RCX, va);
 	} else {
 		int d = dst_reg(e, in->rd);
-		rmi(e, m->fast_w, m->fast_op, d, RCX, RAX);
+		rmi(e, m->fast_w, m->fast_op, d, RCX, va);
 		finish_rd(e, in->rd, d);
 	}
 	struct slow *s = &x->slow[x->nslow++];
@@ -1139,6 +1186,7 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 	s->dirty = dirty_now;
 	s->in = in;
 	s->index = index;
+	s->va = va;
 }
 
 /* h->pc = this instruction, retire the ones before it, take h->exc_cause (h->x is
@@ -1155,7 +1203,7 @@ static void emit_raise(struct emit *e, const struct insn *in, unsigned index)
 	epilogue(e);
 }
 
-/* The TLB-miss path of one access: va is still in rax. */
+/* The TLB-miss path of one access: va is still in its register (s->va). */
 static void emit_slow(struct xlate *x, const struct slow *s)
 {
 	struct emit *e = &x->e;
@@ -1165,8 +1213,8 @@ static void emit_slow(struct xlate *x, const struct slow *s)
 	e->wr_now = s->wr;
 	e->dirty = s->dirty;
 	cache_writeback(e, 0);
+	rr(e, 1, 0x89, s->va, RSI); /* before rdi, which may be the base register */
 	rr(e, 1, 0x89, RBX, RDI);
-	rr(e, 1, 0x89, RAX, RSI);
 	mov_imm(e, RDX, m.size);
 	if (m.store) {
 		load_mem_x(e, RCX, s->in->rs2);
@@ -1192,12 +1240,28 @@ static void emit_slow(struct xlate *x, const struct slow *s)
 /* Conditional branch: leave for pc + imm when 'taken' holds for rs1 vs rs2. */
 static void emit_branch(struct emit *e, const struct insn *in, unsigned index, unsigned taken)
 {
-	int a = src_reg(e, in->rs1, RAX);
-	sext32(e, in->rs2);
-	if (e->host[in->rs2] < 0)
-		rm(e, 1, 0x3b, a, RBX, XOFF(in->rs2)); /* cmp a, [rs2] */
-	else
-		rr(e, 1, 0x39, e->host[in->rs2], a); /* cmp a, b */
+	unsigned r1 = in->rs1, r2 = in->rs2;
+	if (r2 == 0 && r1 != 0 && e->host[r1] >= 0) {
+		/* Against x0: test sets the flags cmp with 0 would.  A dirty register's low
+		 * half alone tells zero from non-zero. */
+		bool low = (taken == CC_E || taken == CC_NE) && dirty(e, r1);
+		if (!low)
+			sext32(e, r1);
+		rr(e, !low, 0x85, e->host[r1], e->host[r1]);
+	} else if (r2 == 0 && r1 != 0) {
+		rm(e, 1, 0x83, 7, RBX, XOFF(r1)); /* cmp qword [rs1], 0 */
+		b1(e, 0);
+	} else if (r1 != 0 && e->host[r1] < 0 && e->host[r2] >= 0) {
+		sext32(e, r2);
+		rm(e, 1, 0x39, e->host[r2], RBX, XOFF(r1)); /* cmp [rs1], b */
+	} else {
+		int a = src_reg(e, r1, RAX);
+		sext32(e, r2);
+		if (e->host[r2] < 0)
+			rm(e, 1, 0x3b, a, RBX, XOFF(r2)); /* cmp a, [rs2] */
+		else
+			rr(e, 1, 0x39, e->host[r2], a); /* cmp a, b */
+	}
 	size_t skip = jcc_fwd(e, taken ^ 1);
 	exit_static(e, (int64_t)in->pc_off + in->imm, index + 1);
 	patch_to(e, skip, here(e));
@@ -1679,6 +1743,7 @@ int jit_init(struct hart *h)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, perf_map_open);
+	host_bmi2 = __builtin_cpu_supports("bmi2");
 	int r = jit_buf_map(h, JIT_BUF_BYTES);
 	if (r)
 		return r;
