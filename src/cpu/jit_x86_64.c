@@ -8,7 +8,7 @@
  *   one 8-byte stack slot at [rsp] for slow-path results.  Every guest
  *   register lives in h->x; rax, rcx, rdx, rsi, rdi are scratch.
  *   r11 holds h->instret from the prologue to every epilogue and call
- *   (see INSTRET), across chained blocks.
+ *   (see INSTRET), across chained blocks; r10 holds h->dtlb (DTLB).
  * Loads and stores check the data TLB inline like the interpreter's fast
  * path; misses go to out-of-line code after the block that calls
  * mem_load/mem_store and, when they fail, raises the exception.
@@ -37,7 +37,7 @@
 /* Room a block may need at most: 129 instructions of at most ~250 bytes each. */
 #define JIT_BLOCK_MAX (64u << 10)
 /* Bytes of the prologue (frame setup), then a jmp over the chained entry's checks. */
-#define JIT_PROLOGUE_LEN 31
+#define JIT_PROLOGUE_LEN 38
 /* Where chained exits and the lookup stub enter a block: past the frame setup. */
 #define JIT_CHAIN_ENTRY (JIT_PROLOGUE_LEN + 5)
 
@@ -52,7 +52,7 @@ enum reg { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R
  * arguments then come from h->x, as rsi and rdi may be cached), after it
  * the caller-saved ones are reloaded.
  */
-static const int8_t cache_regs[] = {RBP, R13, R14, R15, R8, R9, R10, RSI, RDI};
+static const int8_t cache_regs[] = {RBP, R13, R14, R15, R8, R9, RSI, RDI};
 #define NCACHE	((unsigned)sizeof(cache_regs))
 #define NCALLEE 4u
 
@@ -67,6 +67,15 @@ enum cc { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_L = 0xc, CC_GE = 0xd };
  * may clobber r11 and C code reads h->instret), a call reloads it.
  */
 #define INSTRET R11
+
+/*
+ * r10 holds h->dtlb, so the inline TLB lookup indexes it in the address of
+ * its loads instead of adding it first (one step less on the way from a
+ * computed address to the data).  The data TLB set changes only with the
+ * mode, which translated code never changes: loaded by the prologue,
+ * reloaded after calls (r10 is caller-saved).
+ */
+#define DTLB R10
 
 #define XOFF(i) ((int32_t)(offsetof(struct hart, x) + 8 * (size_t)(i)))
 #define HOFF(f) ((int32_t)offsetof(struct hart, f))
@@ -138,6 +147,20 @@ static void rm(struct emit *e, int w, unsigned op, int reg, int base, int32_t di
 	b1(e, (short_disp ? 0x40 : 0x80) | (unsigned)(reg & 7) << 3 | (unsigned)(base & 7));
 	if ((base & 7) == RSP)
 		b1(e, 0x24);
+	if (short_disp)
+		b1(e, (uint8_t)disp);
+	else
+		b4(e, (uint32_t)disp);
+}
+
+/* op reg, [base + index + disp] (index not rsp). */
+static void rmid(struct emit *e, int w, unsigned op, int reg, int base, int index, int32_t disp)
+{
+	bool short_disp = disp == (int8_t)disp;
+	rex(e, w, reg, index, base);
+	opc(e, op);
+	b1(e, (short_disp ? 0x44 : 0x84) | (unsigned)(reg & 7) << 3);
+	b1(e, (unsigned)(index & 7) << 3 | (unsigned)(base & 7));
 	if (short_disp)
 		b1(e, (uint8_t)disp);
 	else
@@ -347,6 +370,7 @@ static void call(struct emit *e, const void *fn)
 	mov_imm(e, RAX, (int64_t)(uintptr_t)fn);
 	rr(e, 0, 0xff, 2, RAX);
 	rm(e, 1, 0x8b, INSTRET, RBX, HOFF(instret));
+	rm(e, 1, 0x8b, DTLB, RBX, HOFF(dtlb));
 }
 
 /* Call fn after cache_writeback(e, 0) and the argument setup; reload what it clobbers. */
@@ -381,6 +405,7 @@ static void prologue(struct emit *e)
 	rr(e, 1, 0x89, RDI, RBX);
 	rm(e, 1, 0x8b, R12, RBX, HOFF(pc));
 	rm(e, 1, 0x8b, INSTRET, RBX, HOFF(instret));
+	rm(e, 1, 0x8b, DTLB, RBX, HOFF(dtlb));
 }
 
 static void epilogue(struct emit *e)
@@ -1153,7 +1178,6 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 		va = RAX;
 	}
 	tlb_index(e, va);
-	rm(e, 1, 0x03, RDX, RBX, HOFF(dtlb)); /* add rdx, h->dtlb */
 	if (m->size == 1)
 		rr(e, 1, 0x89, va, RCX); /* mov rcx, va */
 	else
@@ -1161,9 +1185,9 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 	alu_imm(e, 1, 4, RCX, -4096);			       /* and rcx, ~0xfff */
 	int32_t set =
 	    m->store ? (int32_t)offsetof(struct tlb_set, w) : (int32_t)offsetof(struct tlb_set, r);
-	rm(e, 1, 0x3b, RCX, RDX, set + (int32_t)offsetof(struct tlb_entry, tag));
+	rmid(e, 1, 0x3b, RCX, DTLB, RDX, set + (int32_t)offsetof(struct tlb_entry, tag));
 	size_t jne = jcc_fwd(e, CC_NE);
-	rm(e, 1, 0x8b, RCX, RDX, set + (int32_t)offsetof(struct tlb_entry, addend));
+	rmid(e, 1, 0x8b, RCX, DTLB, RDX, set + (int32_t)offsetof(struct tlb_entry, addend));
 	if (m->store) {
 		int v = m->size == 8 ? src_reg(e, in->rs2, RDX) : src_reg32(e, in->rs2, RDX);
 		if (m->size == 1 && v >= RSP && v <= RDI) {
@@ -1300,15 +1324,14 @@ static void emit_alu_rr(struct emit *e, const struct insn *in, unsigned op, bool
 			finish_rd(e, in->rd, d);
 		return;
 	}
-	int a, b;
-	if (narrow) {
-		a = src_reg32(e, in->rs1, RAX);
-		b = src_reg32(e, in->rs2, RCX);
+	int a, b, d = dst_reg(e, in->rd);
+	b = narrow ? src_reg32(e, in->rs2, RCX) : src_reg(e, in->rs2, RCX);
+	if (in->rs1 != 0 && e->host[in->rs1] < 0 && d != b) {
+		load_x(e, d, in->rs1); /* straight into the destination */
+		a = d;
 	} else {
-		a = src_reg(e, in->rs1, RAX);
-		b = src_reg(e, in->rs2, RCX);
+		a = narrow ? src_reg32(e, in->rs1, RAX) : src_reg(e, in->rs1, RAX);
 	}
-	int d = dst_reg(e, in->rd);
 	if (d == b && d != a) { /* rd is rs2: keep it before rd takes rs1 */
 		rr(e, 1, 0x89, b, RCX);
 		b = RCX;
