@@ -1105,10 +1105,26 @@ struct slow {
 	int va;		/* the host register holding the virtual address */
 };
 
+/*
+ * A taken conditional branch, emitted after the block: the block's code
+ * runs on straight along the way it was found to go (traces follow the
+ * usual direction), and the exits' register writebacks stay out of the
+ * instruction cache lines of the path that runs.
+ */
+struct cold_exit {
+	size_t jcc_at;	/* rel32 of the jcc taken to leave */
+	uint64_t wr;	/* emit.wr_now at the branch */
+	uint64_t dirty; /* ... and emit.dirty */
+	int64_t delta;	/* the target, from the block's pc */
+	unsigned retired;
+};
+
 struct xlate {
 	struct emit e;
 	struct slow slow[BLOCK_MAX_INSNS + 1];
 	unsigned nslow;
+	struct cold_exit cold[BLOCK_MAX_INSNS + 1];
+	unsigned ncold;
 };
 
 struct memop {
@@ -1262,8 +1278,9 @@ static void emit_slow(struct xlate *x, const struct slow *s)
 }
 
 /* Conditional branch: leave for pc + imm when 'taken' holds for rs1 vs rs2. */
-static void emit_branch(struct emit *e, const struct insn *in, unsigned index, unsigned taken)
+static void emit_branch(struct xlate *x, const struct insn *in, unsigned index, unsigned taken)
 {
+	struct emit *e = &x->e;
 	unsigned r1 = in->rs1, r2 = in->rs2;
 	if (r2 == 0 && r1 != 0 && e->host[r1] >= 0) {
 		/* Against x0: test sets the flags cmp with 0 would.  A dirty register's low
@@ -1286,9 +1303,21 @@ static void emit_branch(struct emit *e, const struct insn *in, unsigned index, u
 		else
 			rr(e, 1, 0x39, e->host[r2], a); /* cmp a, b */
 	}
-	size_t skip = jcc_fwd(e, taken ^ 1);
-	exit_static(e, (int64_t)in->pc_off + in->imm, index + 1);
-	patch_to(e, skip, here(e));
+	struct cold_exit *c = &x->cold[x->ncold++];
+	c->jcc_at = jcc_fwd(e, taken);
+	c->wr = e->wr_now;
+	c->dirty = e->dirty;
+	c->delta = (int64_t)in->pc_off + in->imm;
+	c->retired = index + 1;
+}
+
+static void emit_cold_exit(struct xlate *x, const struct cold_exit *c)
+{
+	struct emit *e = &x->e;
+	patch_to(e, c->jcc_at, here(e));
+	e->wr_now = c->wr;
+	e->dirty = c->dirty;
+	exit_static(e, c->delta, c->retired);
 }
 
 /* rd = rs1 <op> rs2 with a two-operand x86 ALU opcode; w32 sign-extends a W result. */
@@ -1543,22 +1572,22 @@ static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 		exit_rax(e, i + 1);
 		return true;
 	case OP_BEQ:
-		emit_branch(e, in, i, CC_E);
+		emit_branch(x, in, i, CC_E);
 		return true;
 	case OP_BNE:
-		emit_branch(e, in, i, CC_NE);
+		emit_branch(x, in, i, CC_NE);
 		return true;
 	case OP_BLT:
-		emit_branch(e, in, i, CC_L);
+		emit_branch(x, in, i, CC_L);
 		return true;
 	case OP_BGE:
-		emit_branch(e, in, i, CC_GE);
+		emit_branch(x, in, i, CC_GE);
 		return true;
 	case OP_BLTU:
-		emit_branch(e, in, i, CC_B);
+		emit_branch(x, in, i, CC_B);
 		return true;
 	case OP_BGEU:
-		emit_branch(e, in, i, CC_AE);
+		emit_branch(x, in, i, CC_AE);
 		return true;
 	case OP_ADDI:
 		emit_alu_imm(e, in, 0, false);
@@ -1864,6 +1893,7 @@ int jit_translate(struct hart *h, struct block *b)
 	x.e.end = h->jit_wr + h->jit_size;
 	x.e.overflow = false;
 	x.nslow = 0;
+	x.ncold = 0;
 	cache_assign(&x.e, b);
 	x.e.paddr = b->paddr;
 	prologue(&x.e);
@@ -1892,6 +1922,8 @@ int jit_translate(struct hart *h, struct block *b)
 		if ((enum cpu_op)b->insn[i].opc == OP_END)
 			break;
 	}
+	for (unsigned i = 0; i < x.ncold; i++)
+		emit_cold_exit(&x, &x.cold[i]);
 	for (unsigned i = 0; i < x.nslow; i++)
 		emit_slow(&x, &x.slow[i]);
 	if (x.e.overflow)
