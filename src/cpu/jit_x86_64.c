@@ -1125,6 +1125,7 @@ struct xlate {
 	unsigned nslow;
 	struct cold_exit cold[BLOCK_MAX_INSNS + 1];
 	unsigned ncold;
+	unsigned skip; /* an instruction emitted together with the one before */
 };
 
 struct memop {
@@ -1516,7 +1517,15 @@ static void emit_mv(struct emit *e, const struct insn *in)
 	}
 }
 
-/* Emit one instruction; false if it is not one the JIT handles. */
+/* slli rd, rs, 32; srli rd, rd, 32: the zero extension of rs's low word (zext.w). */
+static bool is_zext_w(const struct insn *a, const struct insn *b)
+{
+	return a->opc == OP_SLLI && a->imm == 32 && b->opc == OP_SRLI && b->imm == 32 &&
+	       b->rs1 == a->rd && b->rd == a->rd && a->rd != 32;
+}
+
+/* Emit one instruction (a pair, setting x->skip, where two make one host instruction); false if
+ * it is not one the JIT handles. */
 static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 {
 	struct emit *e = &x->e;
@@ -1617,6 +1626,14 @@ static bool emit_insn(struct xlate *x, const struct block *b, unsigned i)
 		emit_set(e, in, CC_B, false);
 		return true;
 	case OP_SLLI:
+		if (i < b->ninsn && is_zext_w(in, in + 1)) {
+			/* a 32-bit mov clears the upper half */
+			int a = src_reg32(e, in->rs1, RAX), d = dst_reg(e, in->rd);
+			rr(e, 0, 0x89, a, d);
+			finish_rd(e, in->rd, d);
+			x->skip = i + 1;
+			return true;
+		}
 		emit_shift_imm(e, in, 4, false);
 		return true;
 	case OP_SRLI:
@@ -1914,7 +1931,10 @@ int jit_translate(struct hart *h, struct block *b)
 	patch_to(&x.e, skip, here(&x.e));
 	cache_reload(&x.e, 0, x.e.live_in);
 	x.e.body = here(&x.e);
+	x.skip = 0; /* instruction 0 is never the second of a pair */
 	for (unsigned i = 0; i <= b->ninsn; i++) {
+		if (i && i == x.skip)
+			continue;
 		if (!emit_insn(&x, b, i)) {
 			b->jit_failed = true;
 			return -ENOTSUP;

@@ -601,6 +601,72 @@ static int test_narrow_values(struct cpu *ci, struct cpu *cj, struct dev *d, str
 }
 
 /*
+ * Pairs and forms the translator shortens: slli+srli by 32 (zext.w) as one
+ * 32-bit mov, from a register whose upper half is stale (after addiw) and
+ * into itself; a pair whose second half targets another register (not
+ * fused); branches against x0 on such a register (test of the low half for
+ * beq/bne, the whole value for blt/bge); a load at offset 0 addressed
+ * through its base register.
+ */
+static int test_peepholes(struct cpu *ci, struct cpu *cj, struct dev *d, struct guest_mem *mem,
+			  uint8_t *image)
+{
+	const uint32_t prog[] = {
+	    i_type(0x1b, 0, 11, 11, -1),	      /* 0x00: addiw x11, x11, -1 (stale upper) */
+	    i_type(0x13, 1, 12, 11, 32),	      /* 0x04: slli x12, x11, 32 */
+	    i_type(0x13, 5, 12, 12, 32),	      /* 0x08: srli x12, x12, 32: zext.w */
+	    i_type(0x13, 1, 13, 13, 32),	      /* 0x0c: slli x13, x13, 32 */
+	    i_type(0x13, 5, 13, 13, 32),	      /* 0x10: srli x13, x13, 32: in place */
+	    i_type(0x13, 1, 14, 11, 32),	      /* 0x14: slli x14, x11, 32 */
+	    i_type(0x13, 5, 15, 14, 32),	      /* 0x18: srli x15, x14, 32: not a pair */
+	    r_type(0x33, 0, 0, 16, 16, 12),	      /* 0x1c: add x16, x16, x12 */
+	    b_type(0, 11, 0, 8),		      /* 0x20: beq x11, x0, 0x28 */
+	    i_type(0x13, 0, 17, 17, 1),		      /* 0x24: addi x17, x17, 1 */
+	    b_type(5, 11, 0, 8),		      /* 0x28: bge x11, x0, 0x30 */
+	    i_type(0x13, 0, 18, 18, 1),		      /* 0x2c: addi x18, x18, 1 */
+	    i_type(0x03, 3, 19, 5, 0),		      /* 0x30: ld x19, 0(x5) */
+	    r_type(0x33, 0, 0, 20, 20, 19),	      /* 0x34: add x20, x20, x19 */
+	    i_type(0x13, 0, 10, 10, -1),	      /* 0x38: addi x10, x10, -1 */
+	    b_type(1, 10, 0, -0x3c),		      /* 0x3c: bne x10, x0, 0x00 */
+	    j_type(0, (int32_t)(STOP - CODE - 0x40)), /* 0x40: j STOP */
+	};
+	memset(image, 0, 0x4000);
+	memcpy(image, prog, sizeof(prog));
+	uint64_t regs[32] = {0};
+	regs[5] = DATA + 0x100;
+	regs[10] = 40;			  /* iterations */
+	regs[11] = 0xabcdef0000000014ull; /* addiw sees the low word 20 */
+	regs[13] = 0x123456789abcdef0ull;
+	uint64_t word = 0x0102030405060708ull;
+	memcpy(image + (DATA + 0x100 - RAM_BASE), &word, 8);
+	struct state si, sj;
+	int bad = run_both(ci, cj, d, mem, image, regs, &si, &sj);
+	/* x11 counts 19 down to -20; x12 its zero extension; x16 their sum */
+	uint64_t sum = 0;
+	for (int v = 19; v >= -20; v--)
+		sum += (uint32_t)v;
+	const uint64_t want[][2] = {{11, (uint64_t)-20},
+				    {12, 0xffffffecull},
+				    {13, 0x9abcdef0ull},
+				    {14, 0xffffffec00000000ull},
+				    {15, 0xffffffecull},
+				    {16, sum},
+				    {17, 39}, /* every iteration but the one where x11 is 0 */
+				    {18, 20}, /* x11 < 0 from -1 to -20 */
+				    {20, 40 * word}};
+	for (unsigned k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+		if (sj.x[want[k][0]] != want[k][1] || si.x[want[k][0]] != want[k][1]) {
+			fprintf(stderr,
+				"peepholes: x%u interp %#" PRIx64 " jit %#" PRIx64
+				", want %#" PRIx64 "\n",
+				(unsigned)want[k][0], si.x[want[k][0]], sj.x[want[k][0]],
+				want[k][1]);
+			bad = 1;
+		}
+	return bad;
+}
+
+/*
  * Traces: with a threshold that lets the interpreter profile branches first,
  * a loop whose inner branch is taken 7 times in 8 is retranslated along the
  * taken way, its rare way a side exit; both engines and the expected sum
@@ -690,6 +756,7 @@ int main(int argc, char **argv)
 		 faults = 0;
 	failures += test_narrow_values(ci, cj, &dev, &mem, image);
 	failures += test_trace(ci, cj, &dev, &mem, image);
+	failures += test_peepholes(ci, cj, &dev, &mem, image);
 	uint64_t insns = 0;
 	for (unsigned t = 0; t < trials && failures < 5; t++) {
 		memset(image, 0, 0x4000);
