@@ -98,6 +98,7 @@ void block_cache_flush(struct hart *h)
 	h->code_used = 0;
 	h->jit_used = 0; /* translated code goes with the blocks it came from */
 	h->jit_link = NULL;
+	h->jit_nlinks = 0;
 	hart_bump_epoch(h);
 }
 
@@ -105,6 +106,7 @@ void block_cache_fence_i(struct hart *h)
 {
 	/* Blocks stay, but each is compared with guest memory before its next use. */
 	h->code_gen++;
+	jit_unlink_all(h);
 	hart_bump_epoch(h);
 }
 
@@ -387,7 +389,6 @@ struct block *block_lookup(struct hart *h, uint64_t vpc)
 		/* fence.i since it was decoded: still the same bytes? */
 		if (memcmp(b->code, page + b->code_off, b->size) == 0) {
 			b->gen = h->code_gen;
-			jit_revalidated(h, b);
 		} else {
 			*link = b->next;
 			b = NULL;

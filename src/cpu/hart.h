@@ -209,7 +209,10 @@ struct hart {
 	uint8_t *jit_wr;  /* the same memory mapped writable elsewhere: code is written here */
 	size_t jit_size, jit_used;
 	size_t jit_chain_stub; /* offset of the shared chaining code in jit_buf */
+	size_t jit_exit_stub;  /* offset of the way back from a declining chained entry */
 	size_t jit_fwd_entry;  /* offset in a block of its entry for forward chained exits */
+	uint32_t *jit_links;   /* offsets of the linked exits' slots (undone by a fence.i) */
+	size_t jit_nlinks, jit_links_cap;
 	bool jit_enabled;
 	uint32_t jit_threshold; /* interpreted runs of a block before it is translated */
 	uint64_t *jit_link;	/* link slot of the exit just taken, for the dispatcher to fill */

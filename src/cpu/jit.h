@@ -34,9 +34,9 @@ int jit_translate(struct hart *h, struct block *b);
 /* The exit whose link slot is 'slot' (h->jit_link) led to b: jump straight there from now on. */
 void jit_link(struct hart *h, uint64_t *slot, const struct block *b);
 
-/* b->gen changed (its bytes were checked after a fence.i): its code's entry checks the new value.
- */
-void jit_revalidated(struct hart *h, const struct block *b);
+/* Undo every link (a fence.i): each exit goes through the dispatcher again, which compares the
+ * target's bytes with guest memory before linking to it anew. */
+void jit_unlink_all(struct hart *h);
 
 #else
 #define JIT_AVAILABLE 0
@@ -62,10 +62,9 @@ static inline void jit_link(struct hart *h, uint64_t *slot, const struct block *
 	(void)slot;
 	(void)b;
 }
-static inline void jit_revalidated(struct hart *h, const struct block *b)
+static inline void jit_unlink_all(struct hart *h)
 {
 	(void)h;
-	(void)b;
 }
 #endif
 

@@ -91,6 +91,7 @@ struct emit {
 	uint64_t paddr;	      /* guest-physical address of the block */
 	const uint8_t *stub;  /* the hart's lookup stub (emit_lookup_stub) */
 	const uint8_t *chain; /* the hart's chain stub (emit_chain_stub) */
+	const uint8_t *out;   /* the hart's exit stub (emit_exit_stub) */
 	size_t body;	      /* offset of the block's first instruction, registers loaded */
 };
 
@@ -441,9 +442,10 @@ static void add_instret(struct emit *e, unsigned n)
 }
 
 /*
- * Leave the block for pc rax, 'retired' instructions retired.  Exits leave
- * the new pc in rax only: whatever returns to the dispatcher from there (the
- * stubs, a chained entry that declines) stores it to h->pc.
+ * Leave the block for pc rax, 'retired' instructions retired, through the
+ * lookup stub.  Exits leave the new pc in a register only (rax, or r12 for
+ * chained exits): whatever returns to the dispatcher from there (the stubs,
+ * a chained entry that declines) stores it to h->pc.
  */
 static void jmp_stub(struct emit *e);
 static void jmp_back(struct emit *e, size_t target);
@@ -455,77 +457,90 @@ static void exit_rax(struct emit *e, unsigned retired)
 	jmp_stub(e);
 }
 
-/* Emit a rip-relative op reg, [rip + rel32]; returns the offset of its rel32. */
-static size_t rip_rel(struct emit *e, unsigned op, int reg)
-{
-	rex(e, 1, reg, 0, 0);
-	opc(e, op);
-	b1(e, 0x05 | (unsigned)(reg & 7) << 3);
-	size_t at = (size_t)(e->p - e->start);
-	b4(e, 0);
-	return at;
-}
-
 static size_t jcc_fwd(struct emit *e, unsigned cc);
 static void patch_to(struct emit *e, size_t at, size_t target);
 static size_t here(const struct emit *e);
 
 /*
  * Leave for the guest-physical address 'target' (in the block's page), at
- * virtual pc rax, once instret is up to date.  The exit is a jmp
- * whose rel32 first points at the chain stub, which hands the slot after it
- * to the dispatcher (h->jit_link); once the dispatcher has found the target
- * block translated, jit_link() points the rel32 straight at that block's
- * chained entry, which makes its own checks (jit_emit_entry).  Same page, so
- * the same physical page whatever the virtual mapping.
- * Slot: the target's guest-physical address, right after the jmp.
+ * virtual pc r12, once instret is up to date.  The exit is first a call of
+ * the chain stub, which hands the slot after it (the return address) to
+ * the dispatcher (h->jit_link); once the dispatcher has found the target
+ * block translated, jit_link() turns it into a jmp straight to that block's
+ * chained entry, which makes its own checks (emit_chain_entry).  Same page,
+ * so the same physical page whatever the virtual mapping.
+ * Slot: the target's guest-physical address, right after the call.
  */
 static void exit_chained(struct emit *e, uint64_t target)
 {
-	size_t slot_ref = rip_rel(e, 0x8d, RCX); /* lea rcx, [slot] */
-	b1(e, 0xe9);				 /* jmp chain stub, later the target */
+	b1(e, 0xe8); /* call chain stub; linked: jmp target */
 	b4(e, (uint32_t)(int32_t)(e->chain - (e->p + 4)));
-	size_t slot = here(e);
 	b8(e,
 	   target | (target > e->paddr)); /* bit 0: a forward exit (instructions are 2-aligned) */
-	patch_to(e, slot_ref, slot);
 }
 
-/* An exit not linked yet: its slot in rcx, for the dispatcher; pc in rax. */
+/* An exit not linked yet: its slot is the return address, for the dispatcher; pc in r12. */
 static void emit_chain_stub(struct emit *e)
 {
+	b1(e, 0x59); /* pop rcx */
 	rm(e, 1, 0x89, RCX, RBX, HOFF(jit_link));
-	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
+	rm(e, 1, 0x89, R12, RBX, HOFF(pc));
 	epilogue(e);
+}
+
+/* Back to the dispatcher from a chained entry that declines: pc in r12. */
+static void emit_exit_stub(struct emit *e)
+{
+	rm(e, 1, 0x89, R12, RBX, HOFF(pc));
+	epilogue(e);
+}
+
+/* Point the exit whose slot is at offset 'off' in the buffer at 'to' (jmp) or back at the chain
+ * stub (call). */
+static void patch_exit(struct hart *h, size_t off, uint8_t opcode, const uint8_t *to)
+{
+	uint8_t *wr = h->jit_wr + off;
+	int32_t rel = (int32_t)(to - (h->jit_buf + off));
+	wr[-5] = opcode;
+	memcpy(wr - 4, &rel, sizeof(rel)); /* slots and rel32s sit unaligned in the buffer */
 }
 
 void jit_link(struct hart *h, uint64_t *slot, const struct block *b)
 {
 	uint64_t want;
 	const uint8_t *at = (const uint8_t *)slot; /* where the code runs */
-	uint8_t *wr = h->jit_wr + (at - h->jit_buf);
-	memcpy(&want, at, sizeof(want)); /* slots sit unaligned in the code buffer */
+	memcpy(&want, at, sizeof(want));
 	if (!b->jit || b->paddr != (want & ~1ull))
 		return;
+	/* Remember the link, for jit_unlink_all. */
+	if (h->jit_nlinks == h->jit_links_cap) {
+		size_t cap = h->jit_links_cap ? 2 * h->jit_links_cap : 1024;
+		uint32_t *l = realloc(h->jit_links, cap * sizeof(*l));
+		if (!l)
+			return; /* stays unlinked: slower, still right */
+		h->jit_links = l;
+		h->jit_links_cap = cap;
+	}
+	size_t off = (size_t)(at - h->jit_buf);
+	h->jit_links[h->jit_nlinks++] = (uint32_t)off;
 	size_t entry = want & 1 ? h->jit_fwd_entry : JIT_CHAIN_ENTRY;
-	int32_t rel = (int32_t)((const uint8_t *)(void *)b->jit + entry - at);
-	memcpy(wr - 4, &rel, sizeof(rel)); /* the jmp's rel32, just before the slot */
+	patch_exit(h, off, 0xe9, (const uint8_t *)(void *)b->jit + entry);
 }
 
-void jit_revalidated(struct hart *h, const struct block *b)
+void jit_unlink_all(struct hart *h)
 {
-	if (b->jit) /* the movabs at the forward entry: 2 bytes of opcode, then the imm64 */
-		memcpy(h->jit_wr + ((const uint8_t *)(void *)b->jit - h->jit_buf) +
-			   h->jit_fwd_entry + 2,
-		       &b->gen, sizeof(b->gen));
+	for (size_t i = 0; i < h->jit_nlinks; i++)
+		patch_exit(h, h->jit_links[i], 0xe8, h->jit_buf + h->jit_chain_stub);
+	h->jit_nlinks = 0;
 }
 
 /*
  * A block's chained entry, right after the frame setup: reached with the
- * target pc in rax and instret already counted.  Go back to the
- * dispatcher when an interrupt, request or timer check is due, or when a
- * fence.i since the block was last checked asks for its bytes to be
- * compared again (gen); else set r12 and run the block.
+ * target pc in r12 and instret already counted.  Go back to the dispatcher
+ * when an interrupt, request or timer check is due; else run the block.
+ * No check of the block's bytes is needed: a fence.i unlinks every chained
+ * exit (jit_unlink_all), so after one each block is reached again through
+ * the dispatcher, which compares them, before it is linked to again.
  *
  * Exits to a later address in the page enter past the interrupt and timer
  * checks (at h->jit_fwd_entry): a run of chained blocks can only come round
@@ -533,32 +548,15 @@ void jit_revalidated(struct hart *h, const struct block *b)
  * and those check; so do the lookup stub and self-loops.  Returns the offset
  * of that second entry in the block.
  */
-static size_t emit_chain_entry(struct emit *e, const struct block *b)
+static size_t emit_chain_entry(struct emit *e)
 {
-	size_t out[3], start = here(e);
+	size_t start = here(e);
 	rm(e, 1, 0x8b, RDX, RBX, HOFF(pending)); /* x86 loads are atomic: a relaxed load */
 	rm(e, 1, 0x23, RDX, RBX, HOFF(take_mask));
-	out[0] = jcc_fwd(e, CC_NE);
+	patch_to(e, jcc_fwd(e, CC_NE), (size_t)(e->out - e->start));
 	rm(e, 1, 0x3b, INSTRET, RBX, HOFF(next_timer_check));
-	out[1] = jcc_fwd(e, CC_AE);
-	size_t fwd = JIT_CHAIN_ENTRY + (here(e) - start);
-	/* movabs rdx, gen: the block's gen as an immediate, rewritten by
-	 * jit_revalidated() whenever the block's bytes are found unchanged */
-	rex(e, 1, 0, 0, RDX);
-	b1(e, 0xb8 + (RDX & 7));
-	b8(e, b->gen);
-	rm(e, 1, 0x3b, RDX, RBX, HOFF(code_gen));
-	out[2] = jcc_fwd(e, CC_NE);
-	rr(e, 1, 0x89, RAX, R12);
-	b1(e, 0xe9); /* jmp past the way out */
-	size_t go = here(e);
-	b4(e, 0);
-	for (unsigned i = 0; i < 3; i++)
-		patch_to(e, out[i], here(e));
-	rm(e, 1, 0x89, RAX, RBX, HOFF(pc));
-	epilogue(e);
-	patch_to(e, go, here(e));
-	return fwd;
+	patch_to(e, jcc_fwd(e, CC_AE), (size_t)(e->out - e->start));
+	return JIT_CHAIN_ENTRY + (here(e) - start);
 }
 
 _Static_assert(sizeof(struct jc_entry) == 32, "jump-cache entries are indexed by shifting 5");
@@ -616,6 +614,7 @@ static void emit_lookup_stub(struct emit *e)
 	rr(e, 1, 0x85, RCX, RCX);
 	out[n++] = jcc_fwd(e, CC_E);
 	alu_imm(e, 1, 0, RCX, JIT_CHAIN_ENTRY);
+	rr(e, 1, 0x89, RAX, R12);
 	rr(e, 0, 0xff, 4, RCX); /* jmp rcx: its chained entry, same frame */
 	for (unsigned i = 0; i < n; i++)
 		patch_to(e, out[i], here(e));
@@ -654,11 +653,12 @@ static void exit_static(struct emit *e, int64_t delta, unsigned retired)
 		epilogue(e);
 		return;
 	}
-	pc_plus(e, RAX, delta);
+	int64_t off = (int64_t)(e->paddr & 0xfff) + delta;
+	bool same_page = off >= 0 && off < 4096;
+	pc_plus(e, same_page ? R12 : RAX, delta); /* same page: r12 becomes the target's pc */
 	cache_writeback(e, 0);
 	add_instret(e, retired);
-	int64_t off = (int64_t)(e->paddr & 0xfff) + delta;
-	if (off >= 0 && off < 4096)
+	if (same_page)
 		exit_chained(e, (e->paddr & ~0xfffull) + (uint64_t)off);
 	else
 		jmp_stub(e); /* another page: its mapping is checked there */
@@ -1824,6 +1824,9 @@ void jit_destroy(struct hart *h)
 {
 	if (h->jit_buf)
 		jit_buf_unmap(h);
+	free(h->jit_links);
+	h->jit_links = NULL;
+	h->jit_nlinks = h->jit_links_cap = 0;
 	h->jit_buf = h->jit_wr = NULL;
 	h->jit_size = h->jit_used = 0;
 }
@@ -1900,12 +1903,16 @@ int jit_translate(struct hart *h, struct block *b)
 		h->jit_chain_stub = ((size_t)(x.e.p - x.e.start) + 15) & ~(size_t)15;
 		x.e.p = x.e.start + h->jit_chain_stub;
 		emit_chain_stub(&x.e);
+		h->jit_exit_stub = ((size_t)(x.e.p - x.e.start) + 15) & ~(size_t)15;
+		x.e.p = x.e.start + h->jit_exit_stub;
+		emit_exit_stub(&x.e);
 		if (x.e.overflow)
 			return -ENOSPC;
 		h->jit_used = ((size_t)(x.e.p - x.e.start) + 15) & ~(size_t)15;
 	}
 	x.e.stub = h->jit_wr;
 	x.e.chain = h->jit_wr + h->jit_chain_stub;
+	x.e.out = h->jit_wr + h->jit_exit_stub;
 	x.e.start = x.e.p = h->jit_wr + h->jit_used;
 	x.e.end = h->jit_wr + h->jit_size;
 	x.e.overflow = false;
@@ -1922,7 +1929,7 @@ int jit_translate(struct hart *h, struct block *b)
 		return -ENOTSUP;
 	}
 	/* Chained exits of other blocks enter here, past the frame setup. */
-	size_t fwd = emit_chain_entry(&x.e, b);
+	size_t fwd = emit_chain_entry(&x.e);
 	if (h->jit_fwd_entry && fwd != h->jit_fwd_entry) { /* cannot happen: fixed encodings */
 		b->jit_failed = true;
 		return -ENOTSUP;
