@@ -126,8 +126,16 @@ struct tlb_entry {
 /* One set per translation context: U, S with SUM=0, S with SUM=1, M. */
 enum tlb_ctx { TLBC_U, TLBC_S, TLBC_S_SUM, TLBC_M, TLBC_COUNT };
 
+/*
+ * Direct-mapped by virtual page number, with a second way for data: a fill
+ * moves the entry it displaces from r/w to r2/w2 at the same index, so two
+ * pages whose numbers collide (a program's data at 0x1b7000 and a buffer at
+ * 0x7ffff79b7000, say) both stay cached when accesses alternate between
+ * them, instead of a page walk each time.  Lookups try r/w first.
+ */
 struct tlb_set {
 	struct tlb_entry r[TLB_SIZE], w[TLB_SIZE], x[TLB_SIZE];
+	struct tlb_entry r2[TLB_SIZE], w2[TLB_SIZE];
 };
 
 /* Jump cache: virtual pc -> decoded block, tagged by mode and flush epoch. */

@@ -1103,6 +1103,7 @@ struct slow {
 	const struct insn *in;
 	unsigned index; /* instructions before it in the block */
 	int va;		/* the host register holding the virtual address */
+	size_t hit;	/* where the fast path goes on with the addend in rcx */
 };
 
 /*
@@ -1205,6 +1206,7 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 	rmid(e, 1, 0x3b, RCX, DTLB, RDX, set + (int32_t)offsetof(struct tlb_entry, tag));
 	size_t jne = jcc_fwd(e, CC_NE);
 	rmid(e, 1, 0x8b, RCX, DTLB, RDX, set + (int32_t)offsetof(struct tlb_entry, addend));
+	size_t hit = here(e);
 	if (m->store) {
 		int v = m->size == 8 ? src_reg(e, in->rs2, RDX) : src_reg32(e, in->rs2, RDX);
 		if (m->size == 1 && v >= RSP && v <= RDI) {
@@ -1228,6 +1230,7 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 	s->in = in;
 	s->index = index;
 	s->va = va;
+	s->hit = hit;
 }
 
 /* h->pc = this instruction, retire the ones before it, take h->exc_cause (h->x is
@@ -1244,13 +1247,24 @@ static void emit_raise(struct emit *e, const struct insn *in, unsigned index)
 	epilogue(e);
 }
 
-/* The TLB-miss path of one access: va is still in its register (s->va). */
+/*
+ * The TLB-miss path of one access: va is still in its register (s->va), rcx
+ * holds the page compared and rdx the entry's offset.  The second way first
+ * (see struct tlb_set), then mem_load/mem_store.
+ */
 static void emit_slow(struct xlate *x, const struct slow *s)
 {
 	struct emit *e = &x->e;
 	struct memop m = {0};
 	memop_of((enum cpu_op)s->in->opc, &m);
 	patch_to(e, s->jne_at, here(e));
+	int32_t way2 =
+	    m.store ? (int32_t)offsetof(struct tlb_set, w2) : (int32_t)offsetof(struct tlb_set, r2);
+	rmid(e, 1, 0x3b, RCX, DTLB, RDX, way2 + (int32_t)offsetof(struct tlb_entry, tag));
+	size_t miss = jcc_fwd(e, CC_NE);
+	rmid(e, 1, 0x8b, RCX, DTLB, RDX, way2 + (int32_t)offsetof(struct tlb_entry, addend));
+	jmp_back(e, s->hit);
+	patch_to(e, miss, here(e));
 	e->wr_now = s->wr;
 	e->dirty = s->dirty;
 	cache_writeback(e, 0);

@@ -149,24 +149,45 @@ static enum tlb_ctx ctx_of(const struct hart *h, unsigned priv)
 	return (h->mstatus & MSTATUS_SUM) ? TLBC_S_SUM : TLBC_S;
 }
 
-static void tlb_fill(struct hart *h, unsigned priv, enum access acc, uint64_t va, uint8_t *host)
+/* Remember a filled entry, so a flush touches only what was filled (see tlb_flush_all). */
+static void tlb_log_fill(struct hart *h, struct tlb_entry *e)
 {
-	struct tlb_set *set = &h->tlb[ctx_of(h, priv)];
-	struct tlb_entry *e;
-	unsigned idx = (va >> 12) & (TLB_SIZE - 1);
-	if (acc == ACC_LOAD)
-		e = &set->r[idx];
-	else if (acc == ACC_STORE)
-		e = &set->w[idx];
-	else
-		e = &set->x[idx];
-	e->tag = va & ~0xfffull;
-	e->addend = (uintptr_t)(host - (va & 0xfff)) - (va & ~0xfffull);
-	/* Remember it, so a flush touches only what was filled (see tlb_flush_all). */
 	if (h->tlb_nfilled < TLB_FILL_LOG)
 		h->tlb_filled[h->tlb_nfilled] = e;
 	if (h->tlb_nfilled <= TLB_FILL_LOG)
 		h->tlb_nfilled++;
+}
+
+static void tlb_fill(struct hart *h, unsigned priv, enum access acc, uint64_t va, uint8_t *host)
+{
+	struct tlb_set *set = &h->tlb[ctx_of(h, priv)];
+	struct tlb_entry *e, *e2 = NULL;
+	unsigned idx = (va >> 12) & (TLB_SIZE - 1);
+	if (acc == ACC_LOAD) {
+		e = &set->r[idx];
+		e2 = &set->r2[idx];
+	} else if (acc == ACC_STORE) {
+		e = &set->w[idx];
+		e2 = &set->w2[idx];
+	} else {
+		e = &set->x[idx];
+	}
+	if (e2 && e->tag != TLB_INVALID && e->tag != (va & ~0xfffull)) {
+		*e2 = *e; /* the displaced page moves to the second way */
+		tlb_log_fill(h, e2);
+	}
+	e->tag = va & ~0xfffull;
+	e->addend = (uintptr_t)(host - (va & 0xfff)) - (va & ~0xfffull);
+	tlb_log_fill(h, e);
+}
+
+/* The second way of the data TLB for one access within a page: its host address, or NULL. */
+static uint8_t *tlb_second_way(struct hart *h, unsigned priv, enum access acc, uint64_t va)
+{
+	const struct tlb_set *set = &h->tlb[ctx_of(h, priv)];
+	unsigned idx = (va >> 12) & (TLB_SIZE - 1);
+	const struct tlb_entry *e = acc == ACC_LOAD ? &set->r2[idx] : &set->w2[idx];
+	return e->tag == (va & ~0xfffull) ? (uint8_t *)(e->addend + va) : NULL;
 }
 
 /* Translate one access that does not cross a page; host pointer if RAM, else NULL + pa. */
@@ -174,6 +195,14 @@ static int access_one(struct hart *h, uint64_t va, unsigned size, enum access ac
 		      uint64_t *pa)
 {
 	unsigned priv = acc == ACC_FETCH ? h->priv : mmu_data_priv(h);
+	if (acc != ACC_FETCH) {
+		uint8_t *p = tlb_second_way(h, priv, acc, va);
+		if (p) { /* only RAM pages are cached, and were marked dirty when filled */
+			*host = p;
+			*pa = (uint64_t)(p - h->mem->host) + h->mem->base;
+			return 0;
+		}
+	}
 	if (mmu_translate(h, va, acc, priv, pa))
 		return -1;
 	uint8_t *p = guest_mem_ptr(h->mem, *pa, size);
@@ -336,5 +365,7 @@ void tlb_flush_va(struct hart *h, uint64_t va)
 		h->tlb[c].r[idx].tag = TLB_INVALID;
 		h->tlb[c].w[idx].tag = TLB_INVALID;
 		h->tlb[c].x[idx].tag = TLB_INVALID;
+		h->tlb[c].r2[idx].tag = TLB_INVALID;
+		h->tlb[c].w2[idx].tag = TLB_INVALID;
 	}
 }

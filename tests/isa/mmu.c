@@ -2,8 +2,9 @@
 /*
  * Sv39 / Sv48 translation (built twice, -DSV=39 and -DSV=48): page sizes,
  * permissions, U/SUM/MXR, invalid and reserved PTEs, misaligned
- * superpages, A/D updates, MPRV, sfence.vma, canonical addresses and
- * page faults delegated to S-mode.
+ * superpages, A/D updates, MPRV, sfence.vma, canonical addresses,
+ * page faults delegated to S-mode, and pages whose numbers collide in a
+ * direct-mapped TLB used alternately.
  */
 #include "isa.h"
 
@@ -57,6 +58,10 @@ const char *test_name = "mmu_sv48";
 #define VA_GIGA	     0xc0000000UL
 #define VA_SPAN	     0x40010000UL /* two pages, physically apart */
 #define VA_SPAN_HALF 0x40020000UL /* first page mapped, second not */
+/* Three pages 4 MiB apart: the same entry of a 1024-entry direct-mapped TLB. */
+#define VA_ALIAS_A 0x40830000UL
+#define VA_ALIAS_B (VA_ALIAS_A + (4UL << 20))
+#define VA_ALIAS_C (VA_ALIAS_A + (8UL << 20))
 
 static u64 pt_pool[48][512] __attribute__((aligned(4096)));
 static unsigned pt_used;
@@ -151,6 +156,9 @@ static void build_tables(void)
 	map(root_s, VA_SPAN, (u64)pages[8], 0, RWX | AD | PTE_V);
 	map(root_s, VA_SPAN + PAGE, (u64)pages[10], 0, RWX | AD | PTE_V);
 	map(root_s, VA_SPAN_HALF, (u64)pages[8], 0, RWX | AD | PTE_V);
+	map(root_s, VA_ALIAS_A, (u64)pages[6], 0, PTE_R | PTE_W | AD | PTE_V);
+	map(root_s, VA_ALIAS_B, (u64)pages[7], 0, PTE_R | PTE_W | AD | PTE_V);
+	map(root_s, VA_ALIAS_C, (u64)pages[9], 0, PTE_R | PTE_W | AD | PTE_V);
 }
 
 /* ---- probes run in S or U ---- */
@@ -454,6 +462,52 @@ static void test_sfence(void)
 	EXPECT_FAULT("after invalidating + sfence", c, CAUSE_LOAD_PAGE, VA_SFENCE);
 }
 
+/*
+ * Stores and loads alternating between three colliding pages, each kept
+ * apart; then B remapped and fenced alone (sfence.vma B): B shows its new
+ * page, A and C their own; then A invalidated: A faults, C is still there.
+ */
+static volatile u64 alias_a, alias_b, alias_c;
+
+static void s_alias(u64 pte_b_addr)
+{
+	volatile u64 *a = (volatile u64 *)VA_ALIAS_A, *b = (volatile u64 *)VA_ALIAS_B,
+		     *c = (volatile u64 *)VA_ALIAS_C;
+	u64 sum = 0;
+	for (u64 i = 0; i < 64; i++) {
+		*a = i;
+		*b = i + 1000;
+		*c = i + 2000;
+		sum += *a + *b + *c;
+	}
+	*(volatile u64 *)pte_b_addr = ((u64)pages[11] >> 12) << 10 | PTE_R | PTE_W | AD | PTE_V;
+	asm volatile("sfence.vma %0" ::"r"(VA_ALIAS_B) : "memory");
+	alias_b = *b;
+	alias_a = *a;
+	alias_c = *c;
+	probe_val = sum;
+	lower_exit();
+}
+
+static void test_tlb_alias(void)
+{
+	*(u64 *)&pages[11][0] = 0x1111;
+	u64 *pte_b = pte_slot(root_s, VA_ALIAS_B, 0);
+	/* sum of 3i + 3000 for i = 0..63 */
+	EXPECT_OK("colliding pages", run(MODE_S, root_s, s_alias, (u64)pte_b), 198048);
+	CHECK("colliding pages: B remapped", alias_b, 0x1111);
+	CHECK("colliding pages: A after B's sfence", alias_a, 63);
+	CHECK("colliding pages: C after B's sfence", alias_c, 2063);
+	CHECK("colliding pages: A's memory", *(u64 *)&pages[6][0], 63);
+	CHECK("colliding pages: B's old memory", *(u64 *)&pages[7][0], 1063);
+	CHECK("colliding pages: C's memory", *(u64 *)&pages[9][0], 2063);
+	*pte_slot(root_s, VA_ALIAS_A, 0) = ((u64)pages[6] >> 12) << 10 | PTE_V; /* invalid */
+	u64 c = run(MODE_S, root_s, probe_load, VA_ALIAS_A);
+	EXPECT_FAULT("colliding pages: A invalidated", c, CAUSE_LOAD_PAGE, VA_ALIAS_A);
+	c = run(MODE_S, root_s, probe_load, VA_ALIAS_C);
+	EXPECT_OK("colliding pages: C still mapped", c, 2063);
+}
+
 /* Page faults delegated to S: scause/stval. */
 static volatile u64 s_cause, s_tval, s_epc;
 
@@ -611,5 +665,6 @@ int main(u64 hartid)
 	test_delegated();
 	test_straddle();
 	test_amo_perms();
+	test_tlb_alias();
 	return test_result();
 }
