@@ -149,6 +149,8 @@ struct jc_entry {
 
 #define BLOCK_HASH_SIZE 16384
 
+#define JIT_ADDEND_CELLS 16384
+
 /* ---- The hart --------------------------------------------------------------- */
 
 struct hart {
@@ -220,6 +222,22 @@ struct hart {
 	size_t jit_exit_stub;  /* offset of the way back from a declining chained entry */
 	size_t jit_fwd_entry;  /* offset in a block of its entry for forward chained exits */
 	uint32_t *jit_links;   /* offsets of the linked exits' slots (undone by a fence.i) */
+	/*
+	 * The TLB addend each translated load saw last, one cell per load
+	 * (shared round-robin once all are given out).  A predicted addend lets
+	 * the load start as soon as its address is known; the TLB entry only
+	 * confirms it.  Pages of the kernel's linear map, a stack, or a buffer
+	 * the guest allocated in one go mostly share one addend, so a pointer
+	 * chase through them no longer waits on a TLB lookup per step.  A load
+	 * whose addend keeps changing (a wrong guess costs a mispredicted
+	 * branch) stops guessing: addend 0.
+	 */
+	struct jit_addend_cell {
+		uint64_t addend;    /* the guess; 0: this load does not guess */
+		uint32_t last_miss; /* low half of instret at the last wrong guess */
+		uint32_t strikes;   /* wrong guesses in quick succession */
+	} jit_addend[JIT_ADDEND_CELLS];
+	uint32_t jit_naddend;
 	size_t jit_nlinks, jit_links_cap;
 	bool jit_enabled;
 	uint32_t jit_threshold; /* interpreted runs of a block before it is translated */

@@ -688,6 +688,11 @@ static size_t here(const struct emit *e)
 	return (size_t)(e->p - e->start);
 }
 
+static void jcc_back(struct emit *e, unsigned cc, size_t target)
+{
+	patch_to(e, jcc_fwd(e, cc), target);
+}
+
 static void jmp_back(struct emit *e, size_t target)
 {
 	b1(e, 0xe9);
@@ -1104,6 +1109,9 @@ struct slow {
 	unsigned index; /* instructions before it in the block */
 	int va;		/* the host register holding the virtual address */
 	size_t hit;	/* where the fast path goes on with the addend in rcx */
+	size_t fix_at;	/* a load's jne taken when its predicted addend is not the entry's */
+	int32_t cell;	/* ... and the offset of that prediction in the hart */
+	int32_t addend; /* offset of the entry's addend from the TLB set, plus rdx */
 };
 
 /*
@@ -1122,6 +1130,7 @@ struct cold_exit {
 
 struct xlate {
 	struct emit e;
+	struct hart *h;
 	struct slow slow[BLOCK_MAX_INSNS + 1];
 	unsigned nslow;
 	struct cold_exit cold[BLOCK_MAX_INSNS + 1];
@@ -1157,6 +1166,55 @@ static bool memop_of(enum cpu_op op, struct memop *m)
 		return false;
 	*m = t[op];
 	return true;
+}
+
+/* A load's addend prediction (see struct hart): its offset in the hart, reset. */
+static int32_t new_addend_cell(struct hart *h)
+{
+	unsigned k = h->jit_naddend++ % JIT_ADDEND_CELLS;
+	h->jit_addend[k] = (struct jit_addend_cell){.addend = 1}; /* guess wrong first */
+	return HOFF(jit_addend) + (int32_t)(k * sizeof(struct jit_addend_cell));
+}
+
+/* A wrong guess counts as a strike when it comes within this many instructions of the last. */
+#define ADDEND_STRIKE_WINDOW 512
+/* Strikes in a row after which a load stops guessing. */
+#define ADDEND_STRIKES 16
+
+static void jcc_back(struct emit *e, unsigned cc, size_t target);
+
+/*
+ * A load's guessed addend was wrong (rcx, rdx as at the TLB compare):
+ * continue with the entry's, which becomes the guess, unless this load
+ * guesses wrong too often (then it stops guessing).
+ */
+static void emit_addend_fix(struct emit *e, const struct slow *s)
+{
+	int32_t c = s->cell, last = c + (int32_t)offsetof(struct jit_addend_cell, last_miss),
+		strikes = c + (int32_t)offsetof(struct jit_addend_cell, strikes);
+	patch_to(e, s->fix_at, here(e));
+	rmid(e, 1, 0x8b, RCX, DTLB, RDX, s->addend);
+	rm(e, 1, 0x83, 7, RBX, c); /* cmp qword [cell], 0: not guessing? */
+	b1(e, 0);
+	jcc_back(e, CC_E, s->hit);
+	rm(e, 1, 0x89, RCX, RBX, c);
+	rr(e, 0, 0x89, INSTRET, RDX); /* edx = instructions since the last wrong guess */
+	rm(e, 0, 0x2b, RDX, RBX, last);
+	rm(e, 0, 0x89, INSTRET, RBX, last);
+	alu_imm(e, 0, 7, RDX, ADDEND_STRIKE_WINDOW);
+	size_t calm = jcc_fwd(e, CC_AE);
+	rm(e, 0, 0x83, 0, RBX, strikes); /* add dword [strikes], 1 */
+	b1(e, 1);
+	rm(e, 0, 0x83, 7, RBX, strikes);
+	b1(e, ADDEND_STRIKES);
+	jcc_back(e, CC_B, s->hit);
+	rm(e, 1, 0xc7, 0, RBX, c); /* mov qword [cell], 0: guess no more */
+	b4(e, 0);
+	jmp_back(e, s->hit);
+	patch_to(e, calm, here(e));
+	rm(e, 0, 0xc7, 0, RBX, strikes);
+	b4(e, 0);
+	jmp_back(e, s->hit);
 }
 
 /* Whether the host has BMI2 (rorx), looked up once. */
@@ -1203,9 +1261,21 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 	alu_imm(e, 1, 4, RCX, -4096);			       /* and rcx, ~0xfff */
 	int32_t set =
 	    m->store ? (int32_t)offsetof(struct tlb_set, w) : (int32_t)offsetof(struct tlb_set, r);
+	int32_t addend = set + (int32_t)offsetof(struct tlb_entry, addend);
 	rmid(e, 1, 0x3b, RCX, DTLB, RDX, set + (int32_t)offsetof(struct tlb_entry, tag));
-	size_t jne = jcc_fwd(e, CC_NE);
-	rmid(e, 1, 0x8b, RCX, DTLB, RDX, set + (int32_t)offsetof(struct tlb_entry, addend));
+	size_t jne = jcc_fwd(e, CC_NE), fix = 0;
+	int32_t cell = 0;
+	if (m->store) {
+		rmid(e, 1, 0x8b, RCX, DTLB, RDX, addend);
+	} else {
+		/* The addend this load had last time (see struct hart, jit_addend):
+		 * the load below waits only for the address, not for the TLB; the
+		 * entry's addend confirms it (a mismatch goes by emit_slow) */
+		cell = new_addend_cell(x->h);
+		rm(e, 1, 0x8b, RCX, RBX, cell);
+		rmid(e, 1, 0x3b, RCX, DTLB, RDX, addend);
+		fix = jcc_fwd(e, CC_NE);
+	}
 	size_t hit = here(e);
 	if (m->store) {
 		int v = m->size == 8 ? src_reg(e, in->rs2, RDX) : src_reg32(e, in->rs2, RDX);
@@ -1231,6 +1301,9 @@ static void emit_mem(struct xlate *x, const struct insn *in, unsigned index, con
 	s->index = index;
 	s->va = va;
 	s->hit = hit;
+	s->fix_at = fix;
+	s->cell = cell;
+	s->addend = addend;
 }
 
 /* h->pc = this instruction, retire the ones before it, take h->exc_cause (h->x is
@@ -1257,6 +1330,8 @@ static void emit_slow(struct xlate *x, const struct slow *s)
 	struct emit *e = &x->e;
 	struct memop m = {0};
 	memop_of((enum cpu_op)s->in->opc, &m);
+	if (!m.store)
+		emit_addend_fix(e, s);
 	patch_to(e, s->jne_at, here(e));
 	int32_t way2 =
 	    m.store ? (int32_t)offsetof(struct tlb_set, w2) : (int32_t)offsetof(struct tlb_set, r2);
@@ -1931,6 +2006,7 @@ int jit_translate(struct hart *h, struct block *b)
 	x.e.end = h->jit_wr + h->jit_size;
 	x.e.overflow = false;
 	x.nslow = 0;
+	x.h = h;
 	x.ncold = 0;
 	cache_assign(&x.e, b);
 	x.e.paddr = b->paddr;

@@ -3,8 +3,10 @@
  * Sv39 / Sv48 translation (built twice, -DSV=39 and -DSV=48): page sizes,
  * permissions, U/SUM/MXR, invalid and reserved PTEs, misaligned
  * superpages, A/D updates, MPRV, sfence.vma, canonical addresses,
- * page faults delegated to S-mode, and pages whose numbers collide in a
- * direct-mapped TLB used alternately.
+ * page faults delegated to S-mode, pages whose numbers collide in a
+ * direct-mapped TLB used alternately, and one load alternating between two
+ * virtually adjacent pages that are physically apart (a translator that
+ * guesses a load's page from its last one guesses wrong every time).
  */
 #include "isa.h"
 
@@ -508,6 +510,29 @@ static void test_tlb_alias(void)
 	EXPECT_OK("colliding pages: C still mapped", c, 2063);
 }
 
+static void s_alternate(u64 rounds)
+{
+	u64 sum = 0;
+	for (u64 i = 0; i < rounds; i++)
+		sum += *(volatile u64 *)(VA_SPAN + (i & 1) * PAGE + 8 * (i % 5));
+	probe_val = sum;
+	lower_exit();
+}
+
+static void test_alternate(void)
+{
+	u64 *lo = (u64 *)pages[8], *hi = (u64 *)pages[10], want = 0;
+	for (unsigned k = 0; k < 5; k++) {
+		lo[k] = k + 1;
+		hi[k] = 100 * (k + 1);
+	}
+	for (u64 i = 0; i < 300; i++)
+		want += (i & 1) ? hi[i % 5] : lo[i % 5];
+	EXPECT_OK("one load, two pages apart", run(MODE_S, root_s, s_alternate, 300), want);
+	/* again: the same load, now that it may have stopped guessing */
+	EXPECT_OK("one load, two pages apart, again", run(MODE_S, root_s, s_alternate, 300), want);
+}
+
 /* Page faults delegated to S: scause/stval. */
 static volatile u64 s_cause, s_tval, s_epc;
 
@@ -666,5 +691,6 @@ int main(u64 hartid)
 	test_straddle();
 	test_amo_perms();
 	test_tlb_alias();
+	test_alternate();
 	return test_result();
 }
