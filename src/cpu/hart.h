@@ -149,7 +149,7 @@ struct jc_entry {
 
 #define BLOCK_HASH_SIZE 16384
 
-#define JIT_ADDEND_CELLS 16384
+#define JIT_ADDEND_CELLS 8192
 
 /* ---- The hart --------------------------------------------------------------- */
 
@@ -220,6 +220,7 @@ struct hart {
 	size_t jit_size, jit_used;
 	size_t jit_chain_stub; /* offset of the shared chaining code in jit_buf */
 	size_t jit_exit_stub;  /* offset of the way back from a declining chained entry */
+	size_t jit_guess_stub; /* offset of the shared part of a wrong addend guess */
 	size_t jit_fwd_entry;  /* offset in a block of its entry for forward chained exits */
 	uint32_t *jit_links;   /* offsets of the linked exits' slots (undone by a fence.i) */
 	/*

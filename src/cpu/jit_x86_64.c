@@ -92,6 +92,7 @@ struct emit {
 	const uint8_t *stub;  /* the hart's lookup stub (emit_lookup_stub) */
 	const uint8_t *chain; /* the hart's chain stub (emit_chain_stub) */
 	const uint8_t *out;   /* the hart's exit stub (emit_exit_stub) */
+	const uint8_t *guess; /* the hart's guess stub (emit_guess_stub) */
 	size_t body;	      /* offset of the block's first instruction, registers loaded */
 };
 
@@ -1185,36 +1186,58 @@ static void jcc_back(struct emit *e, unsigned cc, size_t target);
 
 /*
  * A load's guessed addend was wrong (rcx, rdx as at the TLB compare):
- * continue with the entry's, which becomes the guess, unless this load
- * guesses wrong too often (then it stops guessing).
+ * continue with the entry's, which becomes the guess (the hart's guess
+ * stub), unless this load has stopped guessing.
  */
 static void emit_addend_fix(struct emit *e, const struct slow *s)
 {
-	int32_t c = s->cell, last = c + (int32_t)offsetof(struct jit_addend_cell, last_miss),
-		strikes = c + (int32_t)offsetof(struct jit_addend_cell, strikes);
 	patch_to(e, s->fix_at, here(e));
 	rmid(e, 1, 0x8b, RCX, DTLB, RDX, s->addend);
-	rm(e, 1, 0x83, 7, RBX, c); /* cmp qword [cell], 0: not guessing? */
+	rm(e, 1, 0x83, 7, RBX, s->cell); /* cmp qword [cell], 0: not guessing? */
 	b1(e, 0);
 	jcc_back(e, CC_E, s->hit);
-	rm(e, 1, 0x89, RCX, RBX, c);
+	b1(e, 0xba); /* mov edx, cell */
+	b4(e, (uint32_t)s->cell);
+	b1(e, 0xe8); /* call the guess stub */
+	b4(e, (uint32_t)(int32_t)(e->guess - (e->p + 4)));
+	jmp_back(e, s->hit);
+}
+
+/*
+ * Shared by a hart's loads: the entry's addend (rcx) becomes the guess of
+ * the load whose cell is at rbx + rdx; a load that guesses wrong too often
+ * (ADDEND_STRIKES wrong guesses, each within ADDEND_STRIKE_WINDOW
+ * instructions of the last) stops guessing.  Keeps every register but rdx.
+ */
+static void emit_guess_stub(struct emit *e)
+{
+	b1(e, 0x50); /* push rax */
+	rm(e, 1, 0x8d, RAX, RBX, 0);
+	rr(e, 1, 0x01, RDX, RAX); /* rax = &cell: lea rax, [rbx]; add rax, rdx */
+	rm(e, 1, 0x89, RCX, RAX, 0);
 	rr(e, 0, 0x89, INSTRET, RDX); /* edx = instructions since the last wrong guess */
-	rm(e, 0, 0x2b, RDX, RBX, last);
-	rm(e, 0, 0x89, INSTRET, RBX, last);
+	rm(e, 0, 0x2b, RDX, RAX, (int32_t)offsetof(struct jit_addend_cell, last_miss));
+	rm(e, 0, 0x89, INSTRET, RAX, (int32_t)offsetof(struct jit_addend_cell, last_miss));
+	int32_t strikes = (int32_t)offsetof(struct jit_addend_cell, strikes);
 	alu_imm(e, 0, 7, RDX, ADDEND_STRIKE_WINDOW);
 	size_t calm = jcc_fwd(e, CC_AE);
-	rm(e, 0, 0x83, 0, RBX, strikes); /* add dword [strikes], 1 */
+	rm(e, 0, 0x83, 0, RAX, strikes); /* add dword [strikes], 1 */
 	b1(e, 1);
-	rm(e, 0, 0x83, 7, RBX, strikes);
+	rm(e, 0, 0x83, 7, RAX, strikes);
 	b1(e, ADDEND_STRIKES);
-	jcc_back(e, CC_B, s->hit);
-	rm(e, 1, 0xc7, 0, RBX, c); /* mov qword [cell], 0: guess no more */
+	size_t done = jcc_fwd(e, CC_B);
+	rm(e, 1, 0xc7, 0, RAX, 0); /* mov qword [cell], 0: guess no more */
 	b4(e, 0);
-	jmp_back(e, s->hit);
+	b1(e, 0xe9); /* jmp done */
+	size_t done2 = here(e);
+	b4(e, 0);
 	patch_to(e, calm, here(e));
-	rm(e, 0, 0xc7, 0, RBX, strikes);
+	rm(e, 0, 0xc7, 0, RAX, strikes);
 	b4(e, 0);
-	jmp_back(e, s->hit);
+	patch_to(e, done, here(e));
+	patch_to(e, done2, here(e));
+	b1(e, 0x58); /* pop rax */
+	b1(e, 0xc3); /* ret */
 }
 
 /* Whether the host has BMI2 (rorx), looked up once. */
@@ -1995,6 +2018,9 @@ int jit_translate(struct hart *h, struct block *b)
 		h->jit_exit_stub = ((size_t)(x.e.p - x.e.start) + 15) & ~(size_t)15;
 		x.e.p = x.e.start + h->jit_exit_stub;
 		emit_exit_stub(&x.e);
+		h->jit_guess_stub = ((size_t)(x.e.p - x.e.start) + 15) & ~(size_t)15;
+		x.e.p = x.e.start + h->jit_guess_stub;
+		emit_guess_stub(&x.e);
 		if (x.e.overflow)
 			return -ENOSPC;
 		h->jit_used = ((size_t)(x.e.p - x.e.start) + 15) & ~(size_t)15;
@@ -2002,6 +2028,7 @@ int jit_translate(struct hart *h, struct block *b)
 	x.e.stub = h->jit_wr;
 	x.e.chain = h->jit_wr + h->jit_chain_stub;
 	x.e.out = h->jit_wr + h->jit_exit_stub;
+	x.e.guess = h->jit_wr + h->jit_guess_stub;
 	x.e.start = x.e.p = h->jit_wr + h->jit_used;
 	x.e.end = h->jit_wr + h->jit_size;
 	x.e.overflow = false;
