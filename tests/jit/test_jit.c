@@ -550,6 +550,22 @@ static int test_fence_i_chain(struct cpu *ci, struct cpu *cj, struct dev *d, str
  * instructions, stores, branches and block exits, in a loop so the block
  * runs translated; the JIT must match the interpreter, and a known result.
  */
+/* Both engines' final registers against {register, value} pairs; nonzero if one differs. */
+static int check_regs(const char *what, const struct state *si, const struct state *sj,
+		      const uint64_t (*want)[2], size_t n)
+{
+	int bad = 0;
+	for (size_t k = 0; k < n; k++)
+		if (sj->x[want[k][0]] != want[k][1] || si->x[want[k][0]] != want[k][1]) {
+			fprintf(stderr,
+				"%s: x%u interp %#" PRIx64 " jit %#" PRIx64 ", want %#" PRIx64 "\n",
+				what, (unsigned)want[k][0], si->x[want[k][0]], sj->x[want[k][0]],
+				want[k][1]);
+			bad = 1;
+		}
+	return bad;
+}
+
 static int test_narrow_values(struct cpu *ci, struct cpu *cj, struct dev *d, struct guest_mem *mem,
 			      uint8_t *image)
 {
@@ -588,16 +604,7 @@ static int test_narrow_values(struct cpu *ci, struct cpu *cj, struct dev *d, str
 				    {18, (uint64_t)-20},
 				    {19, (uint64_t)-210},
 				    {20, 0}};
-	for (unsigned k = 0; k < sizeof(want) / sizeof(want[0]); k++)
-		if (sj.x[want[k][0]] != want[k][1] || si.x[want[k][0]] != want[k][1]) {
-			fprintf(stderr,
-				"narrow values: x%u interp %#" PRIx64 " jit %#" PRIx64
-				", want %#" PRIx64 "\n",
-				(unsigned)want[k][0], si.x[want[k][0]], sj.x[want[k][0]],
-				want[k][1]);
-			bad = 1;
-		}
-	return bad;
+	return bad | check_regs("narrow values", &si, &sj, want, sizeof(want) / sizeof(want[0]));
 }
 
 /*
@@ -654,16 +661,7 @@ static int test_peepholes(struct cpu *ci, struct cpu *cj, struct dev *d, struct 
 				    {17, 39}, /* every iteration but the one where x11 is 0 */
 				    {18, 20}, /* x11 < 0 from -1 to -20 */
 				    {20, 40 * word}};
-	for (unsigned k = 0; k < sizeof(want) / sizeof(want[0]); k++)
-		if (sj.x[want[k][0]] != want[k][1] || si.x[want[k][0]] != want[k][1]) {
-			fprintf(stderr,
-				"peepholes: x%u interp %#" PRIx64 " jit %#" PRIx64
-				", want %#" PRIx64 "\n",
-				(unsigned)want[k][0], si.x[want[k][0]], sj.x[want[k][0]],
-				want[k][1]);
-			bad = 1;
-		}
-	return bad;
+	return bad | check_regs("peepholes", &si, &sj, want, sizeof(want) / sizeof(want[0]));
 }
 
 /*
