@@ -125,14 +125,18 @@ dispatch:
 		if (likely(e->vpc == pc && e->key == h->jc_key && t->tag == (pc & ~0xfffull) &&
 			   t->addend == e->addend)) {
 			blk = e->blk;
-			if (unlikely(blk->replaced))
-				blk = blk->replaced; /* by its trace (block_retrace) */
 		} else {
 			blk = block_lookup(h, pc);
 			if (unlikely(!blk)) {
 				trap_raise(h, h->exc_cause, h->exc_tval);
 				goto dispatch;
 			}
+		}
+		if (unlikely(!blk->jit && h->jit_enabled) && blk->replaced) {
+			/* By its trace (block_retrace); only a block left untranslated can
+			 * have one, and only with the JIT on: the interpreter alone never
+			 * looks. */
+			blk = blk->replaced;
 		}
 		if (unlikely(!blk->jit && h->jit_enabled && !blk->jit_failed &&
 			     blk != h->scratch_block && blk->execs++ >= h->jit_threshold)) {
