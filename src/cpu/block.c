@@ -9,6 +9,7 @@
 #include "cpu/decode.h"
 #include "cpu/jit.h"
 #include "cpu/mmu.h"
+#include "cpu/pmp.h"
 #include "util/log.h"
 
 const void *const *cpu_op_labels;
@@ -150,7 +151,7 @@ static struct block *build_straddling(struct hart *h, uint64_t vpc, const uint8_
 {
 	const uint8_t *next;
 	uint64_t pa2;
-	if (mem_fetch_page(h, vpc + 2, &next, &pa2))
+	if (mem_fetch_page(h, vpc + 2, &next, &pa2) < 0)
 		return NULL;
 	uint32_t raw = read16(page + 0xffe) | (uint32_t)read16(next) << 16;
 	struct decoded d;
@@ -371,15 +372,49 @@ static struct block *build(struct hart *h, uint64_t pa, const uint8_t *page, uin
 	return b;
 }
 
+/*
+ * PMP lets only part of this page be fetched: the instruction at vpc alone,
+ * its bytes checked, in the scratch block (never cached, never translated),
+ * so every instruction of the page is checked when it is reached.
+ */
+static struct block *build_single(struct hart *h, uint64_t vpc, const uint8_t *page, uint64_t pa)
+{
+	unsigned off = pa & 0xfff, len = 2;
+	uint32_t raw = read16(page + off);
+	if (insn_length((uint16_t)raw) == 4) {
+		if (!pmp_allows(h, pa + 2, 2, ACC_FETCH, h->priv)) {
+			h->exc_cause = CAUSE_FETCH_ACCESS;
+			h->exc_tval = vpc + 2; /* the part of the instruction that faulted */
+			return NULL;
+		}
+		raw |= (uint32_t)read16(page + off + 2) << 16;
+		len = 4;
+	}
+	struct decoded d;
+	decode_insn(raw, &d);
+	struct block *b = h->scratch_block;
+	b->paddr = 0;
+	b->ninsn = 1;
+	b->size = len;
+	b->code_off = off;
+	b->page2 = NULL;
+	fill_insn(&b->insn[0], &d, 0);
+	fill_end(&b->insn[1], (int)len);
+	return b;
+}
+
 struct block *block_lookup(struct hart *h, uint64_t vpc)
 {
 	const uint8_t *page;
 	uint64_t pa;
-	if (mem_fetch_page(h, vpc, &page, &pa))
+	int r = mem_fetch_page(h, vpc, &page, &pa);
+	if (r < 0)
 		return NULL;
 	unsigned off = pa & 0xfff;
 	if (off == 0xffe && insn_length(read16(page + off)) == 4)
 		return build_straddling(h, vpc, page);
+	if (r > 0)
+		return build_single(h, vpc, page, pa);
 
 	struct block *b, **link = &h->block_hash[hash_pa(pa)];
 	for (b = *link; b; link = &b->next, b = b->next)

@@ -2,6 +2,7 @@
 #include "cpu/csr.h"
 
 #include "cpu/mmu.h"
+#include "cpu/pmp.h"
 #include "cpu/trap.h"
 #include "util/clock.h"
 
@@ -401,13 +402,13 @@ static int csr_write(struct hart *h, unsigned csr, uint64_t v)
 			if (csr & 1)
 				return -1;
 			if (i < 2)
-				h->pmpcfg[i] = v & 0x9f9f9f9f9f9f9f9full;
+				pmp_write_cfg(h, i, v);
 			break;
 		}
 		if (csr >= CSR_PMPADDR0 && csr <= CSR_PMPADDR63) {
 			unsigned i = csr - CSR_PMPADDR0;
 			if (i < 16)
-				h->pmpaddr[i] = v & ((1ull << 54) - 1);
+				pmp_write_addr(h, i, v);
 			break;
 		}
 		return -1;

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "cpu/pmp.h"
 #include "machine/bus.h"
 #include "machine/guest_mem.h"
 
@@ -80,7 +81,8 @@ static int walk(struct hart *h, uint64_t va, enum access acc, unsigned priv, uin
 	for (int level = levels - 1; level >= 0; level--) {
 		uint64_t idx = (va >> (12 + 9 * level)) & 0x1ff;
 		_Atomic uint64_t *ptep = guest_mem_ptr(h->mem, table + idx * 8, 8);
-		if (!ptep)
+		/* page-table reads are S-mode accesses to PMP */
+		if (!ptep || !pmp_allows(h, table + idx * 8, 8, ACC_LOAD, PRV_S))
 			return fault(h, acc, false, va);
 		uint64_t pte = atomic_load_explicit(ptep, memory_order_relaxed);
 		if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) || (pte & PTE_RESERVED))
@@ -118,6 +120,8 @@ static int walk(struct hart *h, uint64_t va, enum access acc, unsigned priv, uin
 		/* Hardware A/D update, atomically against other harts' updates. */
 		uint64_t want = pte | PTE_A | (acc == ACC_STORE ? PTE_D : 0);
 		if (want != pte) {
+			if (!pmp_allows(h, table + idx * 8, 8, ACC_STORE, PRV_S))
+				return fault(h, acc, false, va);
 			if (!atomic_compare_exchange_strong(ptep, &pte, want))
 				return -2; /* the PTE changed under us: walk again */
 			guest_mem_mark_dirty(h->mem, table + idx * 8, 8);
@@ -205,12 +209,14 @@ static int access_one(struct hart *h, uint64_t va, unsigned size, enum access ac
 	}
 	if (mmu_translate(h, va, acc, priv, pa))
 		return -1;
+	if (!pmp_allows(h, *pa, size, acc, priv))
+		return fault(h, acc, false, va);
 	uint8_t *p = guest_mem_ptr(h->mem, *pa, size);
 	*host = p;
 	if (p) {
 		uint64_t page_pa = *pa & ~0xfffull;
 		uint8_t *page = guest_mem_ptr(h->mem, page_pa, 4096);
-		if (page) {
+		if (page && pmp_page_uniform(h, page_pa, acc, priv)) {
 			if (acc == ACC_STORE)
 				guest_mem_mark_dirty(h->mem, page_pa, 4096);
 			tlb_fill(h, priv, acc, va, p);
@@ -322,10 +328,12 @@ int mem_fetch_page(struct hart *h, uint64_t va, const uint8_t **page, uint64_t *
 	if (mmu_translate(h, va, ACC_FETCH, h->priv, pa))
 		return -1;
 	uint8_t *p = guest_mem_ptr(h->mem, *pa & ~0xfffull, 4096);
-	if (!p)
+	if (!p || !pmp_allows(h, *pa, 2, ACC_FETCH, h->priv))
 		return fault(h, ACC_FETCH, false, va);
-	tlb_fill(h, h->priv, ACC_FETCH, vpage, p);
 	*page = p;
+	if (!pmp_page_uniform(h, *pa & ~0xfffull, ACC_FETCH, h->priv))
+		return 1; /* PMP splits the page: the caller decodes this instruction alone */
+	tlb_fill(h, h->priv, ACC_FETCH, vpage, p);
 	return 0;
 }
 

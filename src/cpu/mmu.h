@@ -21,7 +21,9 @@ int mem_store(struct hart *h, uint64_t va, unsigned size, uint64_t val);
 /* Host pointer for an atomic access (aligned, RAM only, writable). */
 int mem_amo_ptr(struct hart *h, uint64_t va, unsigned size, bool is_lr, void **ptr);
 
-/* Host pointer to the RAM page holding instruction address va. */
+/* Host pointer to the RAM page holding instruction address va: 0, or 1 when PMP lets only
+ * part of the page be fetched (its first halfword at va is allowed: the caller checks any
+ * further bytes it fetches, and caches nothing), or -1. */
 int mem_fetch_page(struct hart *h, uint64_t va, const uint8_t **page, uint64_t *pa);
 
 /* Translations changed (satp, sfence.vma, MXR): drop every translated entry. */
