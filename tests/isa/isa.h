@@ -188,6 +188,26 @@ static inline void lower_exit(void)
 	asm volatile("ecall" ::: "memory");
 }
 
+/* Whether a run_in_mode() ended with the lower mode's own ecall (no fault). */
+static inline int lower_ended_ok(u64 cause)
+{
+	return cause == CAUSE_ECALL_S || cause == CAUSE_ECALL_U;
+}
+
+/* A run that ended without a fault, its probe having read 'got' (want expected). */
+#define EXPECT_RUN_OK(what, c, got, want)                                                          \
+	do {                                                                                       \
+		u64 c_ = (c);                                                                      \
+		CHECK(what ": no fault", lower_ended_ok(c_) ? 0 : c_, 0);                          \
+		CHECK(what ": value", got, want);                                                  \
+	} while (0)
+/* A run that ended in exception 'cause' with tval 'want_tval'. */
+#define EXPECT_RUN_FAULT(what, c, cause, want_tval)                                                \
+	do {                                                                                       \
+		CHECK(what ": cause", (c), cause);                                                 \
+		CHECK(what ": tval", trap_last.tval, want_tval);                                   \
+	} while (0)
+
 /* Records a trap and its instruction as the case under test, compactly. */
 #define CHECK_TRAP(what, want_cause, want_tval)                                                    \
 	do {                                                                                       \

@@ -118,22 +118,8 @@ static u64 run(unsigned mode, void (*fn)(u64), u64 arg)
 	return c;
 }
 
-static int ended_ok(u64 c)
-{
-	return c == CAUSE_ECALL_S || c == CAUSE_ECALL_U;
-}
-
-#define EXPECT_OK(what, c, want)                                                                   \
-	do {                                                                                       \
-		u64 c_ = (c);                                                                      \
-		CHECK(what ": no fault", ended_ok(c_) ? 0 : c_, 0);                                \
-		CHECK(what ": value", probe_val, want);                                            \
-	} while (0)
-#define EXPECT_FAULT(what, c, cause, addr)                                                         \
-	do {                                                                                       \
-		CHECK(what ": cause", (c), cause);                                                 \
-		CHECK(what ": tval", trap_last.tval, addr);                                        \
-	} while (0)
+#define EXPECT_OK(what, c, want)	   EXPECT_RUN_OK(what, c, probe_val, want)
+#define EXPECT_FAULT(what, c, cause, addr) EXPECT_RUN_FAULT(what, c, cause, addr)
 
 int main(u64 hartid)
 {
