@@ -20,13 +20,6 @@
 #define STATUSQ	 1
 #define EV_BYTES 8
 
-static uint8_t cfg_rd(struct vdrv *d, unsigned off)
-{
-	uint64_t v = 0;
-	CHECK(vd_rd_raw(d, CFG + off, 1, &v) == 0);
-	return (uint8_t)v;
-}
-
 static void cfg_select(struct vdrv *d, uint8_t sel, uint8_t sub)
 {
 	CHECK(vd_wr_raw(d, CFG + 0, 1, sel) == 0);
@@ -42,35 +35,35 @@ static void test_config(void)
 
 	cfg_select(&d, 0x01, 0); /* ID_NAME */
 	const char *name = VIRTIO_INPUT_POWER_BUTTON_NAME;
-	CHECK(cfg_rd(&d, 2) == strlen(name));
+	CHECK(vd_cfg8(&d, 2) == strlen(name));
 	for (size_t i = 0; i < strlen(name); i++)
-		CHECK(cfg_rd(&d, 8 + (unsigned)i) == (uint8_t)name[i]);
+		CHECK(vd_cfg8(&d, 8 + (unsigned)i) == (uint8_t)name[i]);
 	cfg_select(&d, 0x02, 0); /* ID_SERIAL */
-	CHECK(cfg_rd(&d, 2) > 0);
+	CHECK(vd_cfg8(&d, 2) > 0);
 	cfg_select(&d, 0x03, 0); /* ID_DEVIDS: bustype BUS_VIRTUAL */
-	CHECK(cfg_rd(&d, 2) == 8 && cfg_rd(&d, 8) == 0x06 && cfg_rd(&d, 9) == 0);
+	CHECK(vd_cfg8(&d, 2) == 8 && vd_cfg8(&d, 8) == 0x06 && vd_cfg8(&d, 9) == 0);
 
 	cfg_select(&d, 0x11, VIRTIO_INPUT_EV_KEY); /* EV_BITS for EV_KEY: KEY_POWER only */
-	unsigned size = cfg_rd(&d, 2);
+	unsigned size = vd_cfg8(&d, 2);
 	CHECK(size == VIRTIO_INPUT_KEY_POWER / 8 + 1);
 	for (unsigned i = 0; i < 128; i++) {
 		uint8_t want =
 		    i == VIRTIO_INPUT_KEY_POWER / 8 ? 1u << (VIRTIO_INPUT_KEY_POWER % 8) : 0;
-		CHECK(cfg_rd(&d, 8 + i) == want);
+		CHECK(vd_cfg8(&d, 8 + i) == want);
 	}
 	/* Nothing else: other event types, properties, axes, unknown selectors. */
 	static const uint8_t empty[][2] = {{0x11, 0x02}, {0x11, 0x03}, {0x11, 0x00}, {0x10, 0},
 					   {0x12, 0x00}, {0x00, 0},    {0x7f, 9},    {0x01, 1}};
 	for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
 		cfg_select(&d, empty[i][0], empty[i][1]);
-		CHECK(cfg_rd(&d, 2) == 0);
-		CHECK(cfg_rd(&d, 8) == 0 && cfg_rd(&d, 8 + 14) == 0);
+		CHECK(vd_cfg8(&d, 2) == 0);
+		CHECK(vd_cfg8(&d, 8) == 0 && vd_cfg8(&d, 8 + 14) == 0);
 	}
 	/* Only select and subsel are writable. */
 	cfg_select(&d, 0x01, 0);
 	CHECK(vd_wr_raw(&d, CFG + 2, 1, 99) == 0);
 	CHECK(vd_wr_raw(&d, CFG + 8, 4, 0x41414141) == 0);
-	CHECK(cfg_rd(&d, 2) == strlen(name) && cfg_rd(&d, 8) == (uint8_t)name[0]);
+	CHECK(vd_cfg8(&d, 2) == strlen(name) && vd_cfg8(&d, 8) == (uint8_t)name[0]);
 	/* Past the end of config space. */
 	uint64_t v;
 	vd_rd_raw(&d, CFG + 136, 1, &v);

@@ -19,13 +19,6 @@
 #define CFG    0x100
 #define EVENTQ 0
 
-static uint8_t cfg_rd(struct vdrv *d, unsigned off)
-{
-	uint64_t v = 0;
-	CHECK(vd_rd_raw(d, CFG + off, 1, &v) == 0);
-	return (uint8_t)v;
-}
-
 static uint64_t post_buffers(struct vdrv *d, unsigned n)
 {
 	uint64_t base = vd_alloc(d, (uint64_t)n * 8, 8);
@@ -61,8 +54,8 @@ int main(void)
 	/* EV_BITS for EV_MSC: MSC_RAW and MSC_SCAN. */
 	CHECK(vd_wr_raw(&d, CFG + 0, 1, 0x11) == 0);
 	CHECK(vd_wr_raw(&d, CFG + 1, 1, VIRTIO_INPUT_EV_MSC) == 0);
-	CHECK(cfg_rd(&d, 2) == 1);
-	CHECK(cfg_rd(&d, 8) == (1u << VIRTIO_INPUT_MSC_RAW | 1u << VIRTIO_INPUT_MSC_SCAN));
+	CHECK(vd_cfg8(&d, 2) == 1);
+	CHECK(vd_cfg8(&d, 8) == (1u << VIRTIO_INPUT_MSC_RAW | 1u << VIRTIO_INPUT_MSC_SCAN));
 
 	/* A MAC message: 6 bytes in two words, the second zero-padded. */
 	uint64_t base = post_buffers(&d, 32);

@@ -42,6 +42,13 @@ void vd_close(struct vdrv *d)
 	pthread_mutex_destroy(&d->irq.m);
 }
 
+uint8_t vd_cfg8(struct vdrv *d, unsigned off)
+{
+	uint64_t v = 0;
+	CHECK(vd_rd_raw(d, 0x100 + off, 1, &v) == 0);
+	return (uint8_t)v;
+}
+
 int vd_rd_raw(struct vdrv *d, uint64_t off, unsigned size, uint64_t *v)
 {
 	return virtio_mmio_ops.read(d->t, off, size, v);

@@ -68,6 +68,8 @@ uint32_t vd_rd(struct vdrv *d, uint64_t off);
 void vd_wr(struct vdrv *d, uint64_t off, uint32_t v);
 /* Raw access at any width: returns the mmio_ops result (0 or -1). */
 int vd_rd_raw(struct vdrv *d, uint64_t off, unsigned size, uint64_t *v);
+/* One byte of the device-specific configuration space (at 0x100), checked to succeed. */
+uint8_t vd_cfg8(struct vdrv *d, unsigned off);
 int vd_wr_raw(struct vdrv *d, uint64_t off, unsigned size, uint64_t v);
 
 /* Reset and negotiate: returns the device features, or 0 if FEATURES_OK was refused. */
